@@ -1,0 +1,40 @@
+import { type DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { AuthModule } from './auth/auth.module.js';
+import type { Clock } from './common/clock.js';
+import { HttpExceptionFilter } from './common/http-exception.filter.js';
+import { AppConfig } from './config/config.js';
+import { ConfigModule } from './config/config.module.js';
+import { DatabaseModule } from './database/database.module.js';
+import { SeedModule } from './database/seed.module.js';
+import { HealthModule } from './health/health.module.js';
+import { TiersModule } from './tiers/tiers.module.js';
+import { UsersModule } from './users/users.module.js';
+
+export interface AppOptions {
+  /** Replaces the system clock (tests move time instead of sleeping). */
+  clock?: Clock;
+}
+
+@Module({})
+export class AppModule {
+  /** The whole application for a resolved configuration (databaseUrl set). */
+  static forRoot(config: AppConfig, options: AppOptions = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [ConfigModule.forRoot(config, options.clock), DatabaseModule, SeedModule, TiersModule, UsersModule, AuthModule, HealthModule],
+      providers: [
+        {
+          provide: APP_PIPE,
+          useValue: new ValidationPipe({
+            whitelist: true,
+            forbidNonWhitelisted: true,
+            transform: true,
+            stopAtFirstError: true,
+          }),
+        },
+        { provide: APP_FILTER, useClass: HttpExceptionFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,40 @@
+import { Body, Controller, Get, HttpCode, Ip, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentUser } from '../common/current-user.decorator.js';
+import { Public } from '../common/public.decorator.js';
+import type { Principal } from '../tiers/grants.service.js';
+import { MeDto } from './dto/me.dto.js';
+import { LoginDto, RefreshDto, TokenPairDto } from './dto/token.dto.js';
+import { AuthService } from './auth.service.js';
+
+@ApiTags('auth')
+@Controller('api/auth')
+export class AuthController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Public()
+  @Post('token')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Log in with username and password for an access and a refresh token' })
+  @ApiOkResponse({ type: TokenPairDto })
+  token(@Body() body: LoginDto, @Ip() address: string): Promise<TokenPairDto> {
+    return this.auth.login(body, address);
+  }
+
+  @Public()
+  @Post('refresh')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Exchange a refresh token for a new token pair' })
+  @ApiOkResponse({ type: TokenPairDto })
+  refresh(@Body() body: RefreshDto): Promise<TokenPairDto> {
+    return this.auth.refresh(body.refreshToken);
+  }
+
+  @Get('me')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'The caller and what their tier grants' })
+  @ApiOkResponse({ type: MeDto })
+  me(@CurrentUser() user: Principal): MeDto {
+    return user;
+  }
+}

@@ -1,0 +1,84 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from './config.js';
+
+const dataDir = () => mkdtempSync(join(tmpdir(), 'image-api-config-'));
+const secret = 'x'.repeat(32);
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig({ DATA_DIR: dataDir(), ...env });
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('has working defaults', () => {
+    const config = loadConfig({ DATA_DIR: dataDir() });
+    expect(config).toMatchObject({
+      env: 'development',
+      port: 3000,
+      publicUrl: 'http://localhost:3000',
+      databaseUrl: undefined,
+      storage: 'local',
+      maxUploadBytes: 20 * 1024 * 1024,
+      maxInputPixels: 50_000_000,
+      accessTokenTtl: 900,
+      refreshTokenTtl: 7 * 24 * 3600,
+      trustProxy: false,
+    });
+  });
+
+  it('lists every bad variable with what is allowed', () => {
+    const list = problems({ PORT: 'eighty', MAX_UPLOAD_BYTES: '-1', DATABASE_URL: 'mysql://x', STORAGE: 'ftp' });
+    expect(list).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^PORT: /),
+        expect.stringMatching(/^MAX_UPLOAD_BYTES: /),
+        expect.stringMatching(/^DATABASE_URL: must be a postgres/),
+        expect.stringMatching(/^STORAGE: .*local.*s3/),
+      ]),
+    );
+  });
+
+  it('requires JWT_SECRET and LINK_SECRET in production, and long enough', () => {
+    expect(problems({ NODE_ENV: 'production' })).toEqual([
+      'JWT_SECRET: is required when NODE_ENV=production',
+      'LINK_SECRET: is required when NODE_ENV=production',
+    ]);
+    expect(problems({ NODE_ENV: 'production', JWT_SECRET: 'short', LINK_SECRET: secret })).toEqual([
+      'JWT_SECRET: each secret must be at least 32 characters',
+    ]);
+    const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret, LINK_SECRET: `${secret}a, ${secret}b`, DATA_DIR: dataDir() });
+    expect(config.linkSecrets).toEqual([`${secret}a`, `${secret}b`]);
+  });
+
+  it('generates missing secrets once and keeps them under DATA_DIR', () => {
+    const dir = dataDir();
+    const first = loadConfig({ DATA_DIR: dir });
+    const second = loadConfig({ DATA_DIR: dir });
+    expect(first.jwtSecrets[0]).toHaveLength(43);
+    expect(second.jwtSecrets).toEqual(first.jwtSecrets);
+    expect(second.linkSecrets).toEqual(first.linkSecrets);
+    expect(first.jwtSecrets[0]).not.toEqual(first.linkSecrets[0]);
+    expect(statSync(join(dir, 'secrets.json')).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(join(dir, 'secrets.json'), 'utf8')).jwtSecret).toBe(first.jwtSecrets[0]);
+  });
+
+  it('takes ADMIN_USERNAME and ADMIN_PASSWORD together only', () => {
+    expect(problems({ ADMIN_USERNAME: 'root' })).toEqual(['ADMIN_PASSWORD: ADMIN_USERNAME and ADMIN_PASSWORD go together']);
+    expect(loadConfig({ DATA_DIR: dataDir(), ADMIN_USERNAME: 'root', ADMIN_PASSWORD: 'long-enough' }).admin).toEqual({
+      username: 'root',
+      password: 'long-enough',
+    });
+  });
+
+  it('derives PUBLIC_URL from PORT and trims a trailing slash', () => {
+    expect(loadConfig({ DATA_DIR: dataDir(), PORT: '8080' }).publicUrl).toBe('http://localhost:8080');
+    expect(loadConfig({ DATA_DIR: dataDir(), PUBLIC_URL: 'https://img.example.com/' }).publicUrl).toBe('https://img.example.com');
+  });
+});

@@ -1,0 +1,54 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { createApp, createLogger } from './app.factory.js';
+import { ConfigError, loadConfig } from './config/config.js';
+import { startEmbeddedPostgres, type DatabaseHandle } from './database/embedded-postgres.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  Logger.overrideLogger(createLogger(config));
+  const logger = new Logger('Main');
+
+  let database: DatabaseHandle | undefined;
+  if (!config.databaseUrl) {
+    database = await startEmbeddedPostgres(config.dataDir, (message) => logger.log(message));
+    config = config.with({ databaseUrl: database.url });
+  }
+
+  let app;
+  try {
+    app = await createApp(config);
+    await app.listen(config.port);
+  } catch (error) {
+    await app?.close().catch(() => undefined);
+    await database?.close();
+    throw error;
+  }
+  logger.log(`Listening on ${config.publicUrl} (port ${config.port})`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal}: shutting down`);
+    await app.close();
+    await database?.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

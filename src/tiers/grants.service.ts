@@ -1,0 +1,136 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { LRUCache } from 'lru-cache';
+import pg from 'pg';
+import type { DataSource } from 'typeorm';
+
+/** What a tier grants, as the API shows it. */
+export interface TierView {
+  id: number;
+  name: string;
+  thumbnailHeights: number[];
+  originalLink: boolean;
+  expiringLinks: boolean;
+}
+
+/** The authenticated caller and what their tier grants them right now. */
+export interface Principal {
+  id: string;
+  username: string;
+  isAdmin: boolean;
+  tier: TierView;
+}
+
+const CHANNEL = 'grants_changed';
+
+/**
+ * "What does this owner get", computed from users → tiers → sizes at request time and cached per user.
+ *
+ * Database triggers NOTIFY `grants_changed` on any change to users, tiers, sizes or tier_sizes (whoever
+ * makes it: API, admin panel, CLI, SQL), and every instance LISTENs and drops its cache, so a change applies
+ * to the next request on every instance. Without a live LISTEN connection the cache is bypassed, and a short
+ * TTL bounds staleness should a notification ever be missed.
+ */
+@Injectable()
+export class GrantsService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(GrantsService.name);
+  private readonly cache = new LRUCache<string, Promise<Principal | null>>({ max: 50_000, ttl: 30_000 });
+  private listener?: pg.Client;
+  private listening = false;
+  private stopped = false;
+  private reconnectTimer?: NodeJS.Timeout;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.listen();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    await this.listener?.end().catch(() => undefined);
+  }
+
+  /** The principal for a user id, or null when the user no longer exists. */
+  forUser(userId: string): Promise<Principal | null> {
+    if (!this.listening) return this.load(userId);
+    let entry = this.cache.get(userId);
+    if (!entry) {
+      entry = this.load(userId);
+      this.cache.set(userId, entry);
+      entry.catch(() => this.cache.delete(userId));
+    }
+    return entry;
+  }
+
+  /** Drops every cached principal (also done on every NOTIFY). */
+  invalidate(): void {
+    this.cache.clear();
+  }
+
+  private async load(userId: string): Promise<Principal | null> {
+    const rows: Array<{
+      id: string;
+      username: string;
+      isAdmin: boolean;
+      tierId: number;
+      tierName: string;
+      originalLink: boolean;
+      expiringLinks: boolean;
+      heights: number[];
+    }> = await this.dataSource.query(
+      `SELECT u.id, u.username, u."isAdmin", t.id AS "tierId", t.name AS "tierName", t."originalLink", t."expiringLinks",
+              COALESCE(array_agg(s.height ORDER BY s.height) FILTER (WHERE s.height IS NOT NULL), '{}') AS heights
+         FROM users u
+         JOIN tiers t ON t.id = u."tierId"
+         LEFT JOIN tier_sizes ts ON ts."tierId" = t.id
+         LEFT JOIN sizes s ON s.id = ts."sizeId"
+        WHERE u.id = $1
+        GROUP BY u.id, t.id`,
+      [userId],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      id: row.id,
+      username: row.username,
+      isAdmin: row.isAdmin,
+      tier: {
+        id: row.tierId,
+        name: row.tierName,
+        thumbnailHeights: row.heights.map(Number),
+        originalLink: row.originalLink,
+        expiringLinks: row.expiringLinks,
+      },
+    };
+  }
+
+  private async listen(): Promise<void> {
+    const options = this.dataSource.options as { url?: string };
+    const client = new pg.Client({ connectionString: options.url, application_name: 'image-api-grants' });
+    const lost = (reason: unknown) => {
+      if (this.listener !== client) return;
+      this.listening = false;
+      this.listener = undefined;
+      this.cache.clear();
+      client.end().catch(() => undefined);
+      if (this.stopped) return;
+      this.logger.warn(`Lost the grants_changed listener (${String(reason)}); retrying, cache bypassed meanwhile`);
+      this.reconnectTimer = setTimeout(() => void this.listen(), 1000);
+      this.reconnectTimer.unref();
+    };
+    this.listener = client;
+    client.on('error', lost);
+    client.on('end', () => lost('connection ended'));
+    client.on('notification', () => this.cache.clear());
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+      this.cache.clear();
+      this.listening = true;
+    } catch (error) {
+      lost(error);
+    }
+  }
+}

@@ -1,0 +1,26 @@
+import { Column, Entity, JoinTable, ManyToMany, PrimaryGeneratedColumn, type Relation } from 'typeorm';
+import { Size } from './size.entity.js';
+
+/** What an owner gets: thumbnail heights (sizes), the original link, expiring links. */
+@Entity({ name: 'tiers' })
+export class Tier {
+  @PrimaryGeneratedColumn()
+  id: number;
+
+  @Column({ type: 'varchar', length: 100, unique: true })
+  name: string;
+
+  @Column({ type: 'boolean', default: false })
+  originalLink: boolean;
+
+  @Column({ type: 'boolean', default: false })
+  expiringLinks: boolean;
+
+  @ManyToMany(() => Size, { cascade: false })
+  @JoinTable({
+    name: 'tier_sizes',
+    joinColumn: { name: 'tierId', referencedColumnName: 'id' },
+    inverseJoinColumn: { name: 'sizeId', referencedColumnName: 'id' },
+  })
+  sizes: Relation<Size[]>;
+}

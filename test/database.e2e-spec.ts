@@ -1,0 +1,69 @@
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../src/database/data-source.js';
+import { migrations } from '../src/database/migrations/index.js';
+import { bootApp } from './support/app.js';
+import { createTestDatabase } from './support/database.js';
+
+describe('database', () => {
+  it('migrations build exactly the schema the entities describe (no drift)', async () => {
+    const t = await bootApp();
+    try {
+      const pending = await t.dataSource.driver.createSchemaBuilder().log();
+      expect(pending.upQueries.map((q) => q.query)).toEqual([]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('seeds built-in sizes and tiers once, never overwriting an administrator’s edits, and the configured admin', async () => {
+    const db = await createTestDatabase();
+    const env = { ADMIN_USERNAME: 'root', ADMIN_PASSWORD: 'root-password' };
+    let t = await bootApp({ db, env });
+    const tiers = () =>
+      t.dataSource.query(
+        `SELECT t.name, t."originalLink", t."expiringLinks", array_agg(s.height ORDER BY s.height) AS heights
+           FROM tiers t JOIN tier_sizes ts ON ts."tierId" = t.id JOIN sizes s ON s.id = ts."sizeId"
+          GROUP BY t.id ORDER BY t.id`,
+      );
+    expect(await tiers()).toEqual([
+      { name: 'Basic', originalLink: false, expiringLinks: false, heights: [200] },
+      { name: 'Premium', originalLink: true, expiringLinks: false, heights: [200, 400] },
+      { name: 'Enterprise', originalLink: true, expiringLinks: true, heights: [200, 400] },
+    ]);
+    await t.http().post('/api/auth/token').send({ username: 'root', password: 'root-password' }).expect(200);
+
+    await t.dataSource.query(`UPDATE tiers SET "originalLink" = true WHERE name = 'Basic'`);
+    await t.dataSource.query(`INSERT INTO sizes (height) VALUES (800)`);
+    await t.close({ drop: false });
+
+    t = await bootApp({ db, env: { ADMIN_USERNAME: 'root', ADMIN_PASSWORD: 'a-new-password' } });
+    try {
+      expect((await tiers())[0]).toEqual({ name: 'Basic', originalLink: true, expiringLinks: false, heights: [200] });
+      expect(await t.dataSource.query(`SELECT count(*)::int AS n FROM tiers`)).toEqual([{ n: 3 }]);
+      expect(await t.dataSource.query(`SELECT height FROM sizes ORDER BY height`)).toEqual([
+        { height: 200 },
+        { height: 400 },
+        { height: 800 },
+      ]);
+      // an existing admin account is never reset from the environment
+      await t.http().post('/api/auth/token').send({ username: 'root', password: 'root-password' }).expect(200);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('lets several instances start on one empty database at once (migrations under a lock)', async () => {
+    const db = await createTestDatabase();
+    const instances = await Promise.all([bootApp({ db }), bootApp({ db }), bootApp({ db })]);
+    const check = new DataSource(dataSourceOptions(db.url));
+    await check.initialize();
+    try {
+      expect(await check.query(`SELECT count(*)::int AS n FROM migrations`)).toEqual([{ n: migrations.length }]);
+      expect(await check.query(`SELECT count(*)::int AS n FROM tiers`)).toEqual([{ n: 3 }]);
+    } finally {
+      await check.destroy();
+      for (const t of instances) await t.close({ drop: false });
+      await db.drop();
+    }
+  });
+});

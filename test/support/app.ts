@@ -1,0 +1,90 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import type { DataSource } from 'typeorm';
+import { createApp } from '../../src/app.factory.js';
+import type { AppOptions } from '../../src/app.module.js';
+import { loadConfig, type AppConfig } from '../../src/config/config.js';
+import { UsersService } from '../../src/users/users.service.js';
+import { assertTestDatabase, createTestDatabase, type TestDatabase } from './database.js';
+import { getDataSourceToken } from '@nestjs/typeorm';
+
+export const TEST_JWT_SECRET = 'test-jwt-secret-that-is-long-enough-0123456789';
+export const TEST_LINK_SECRET = 'test-link-secret-that-is-long-enough-0123456789';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface TestApp {
+  app: NestExpressApplication;
+  config: AppConfig;
+  db: TestDatabase;
+  /** Base URL the app listens on (also its PUBLIC_URL). */
+  baseUrl: string;
+  http: () => ReturnType<typeof request>;
+  dataSource: DataSource;
+  /** Creates (or updates) a user and returns a fresh access token for them. */
+  login(username: string, options?: { tier?: string; isAdmin?: boolean; password?: string }): Promise<string>;
+  /** Stops the app; the database survives for a restart unless `drop` is true. */
+  close(options?: { drop?: boolean }): Promise<void>;
+}
+
+export interface BootOptions extends AppOptions {
+  env?: Record<string, string>;
+  /** Reuse an existing database (restart scenarios). */
+  db?: TestDatabase;
+  dataDir?: string;
+}
+
+/** The real application, listening on a free port, against its own fresh database. */
+export async function bootApp(options: BootOptions = {}): Promise<TestApp> {
+  const db = options.db ?? (await createTestDatabase());
+  assertTestDatabase(db.url);
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'image-api-test-data-'));
+  const port = await freePort();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: String(port),
+    DATA_DIR: dataDir,
+    JWT_SECRET: TEST_JWT_SECRET,
+    LINK_SECRET: TEST_LINK_SECRET,
+    LOG_LEVEL: 'error',
+    ...options.env,
+  }).with({ databaseUrl: db.url, publicUrl: `http://127.0.0.1:${port}` });
+  const app = await createApp(config, options);
+  await app.listen(port, '127.0.0.1');
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const http = () => request(app.getHttpServer());
+  const users = app.get(UsersService);
+  return {
+    app,
+    config,
+    db,
+    baseUrl,
+    http,
+    dataSource: app.get<DataSource>(getDataSourceToken()),
+    async login(username, { tier, isAdmin, password = 'password-123' } = {}) {
+      await users.upsert({ username, password, tier, isAdmin });
+      const res = await http().post('/api/auth/token').send({ username, password }).expect(200);
+      return (res.body as { accessToken: string }).accessToken;
+    },
+    async close({ drop = true } = {}) {
+      await app.close();
+      if (drop) {
+        await db.drop();
+        if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+  };
+}
