@@ -8,6 +8,10 @@ import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { SeedModule } from './database/seed.module.js';
 import { HealthModule } from './health/health.module.js';
+import { ImagesModule } from './images/images.module.js';
+import { JobsModule } from './jobs/jobs.module.js';
+import { LinksModule } from './links/links.module.js';
+import { StorageModule } from './storage/storage.module.js';
 import { TiersModule } from './tiers/tiers.module.js';
 import { UsersModule } from './users/users.module.js';
 
@@ -22,7 +26,19 @@ export class AppModule {
   static forRoot(config: AppConfig, options: AppOptions = {}): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config, options.clock), DatabaseModule, SeedModule, TiersModule, UsersModule, AuthModule, HealthModule],
+      imports: [
+        ConfigModule.forRoot(config, options.clock),
+        DatabaseModule,
+        SeedModule,
+        StorageModule,
+        JobsModule,
+        TiersModule,
+        UsersModule,
+        AuthModule,
+        ImagesModule,
+        LinksModule,
+        HealthModule,
+      ],
       providers: [
         {
           provide: APP_PIPE,

@@ -112,6 +112,6 @@ describe('auth', () => {
 
   it('serves /api/health without a token', async () => {
     const res = await t.http().get('/api/health').expect(200);
-    expect(res.body).toMatchObject({ status: 'ok', info: { database: { status: 'up' } } });
+    expect(res.body).toMatchObject({ status: 'ok', info: { database: { status: 'up' }, storage: { status: 'up' } } });
   });
 });

@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { STATUS_CODES } from 'node:http';
+import { DomainError } from './domain-error.js';
 
 export interface ErrorBody {
   statusCode: number;
@@ -36,6 +37,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
       const raw = typeof payload === 'string' ? payload : (payload as { message?: unknown }).message;
       const message = Array.isArray(raw) ? raw.join('; ') : typeof raw === 'string' ? raw : exception.message;
       return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
+    }
+    if (exception instanceof DomainError) {
+      return { statusCode: exception.status, error: STATUS_CODES[exception.status] ?? 'Error', message: exception.message };
     }
     // Errors raised by Express middleware (body parser) carry a 4xx status of their own.
     const status = (exception as { status?: unknown; type?: unknown })?.status;

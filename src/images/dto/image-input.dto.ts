@@ -1,0 +1,50 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+
+export class UploadImageDto {
+  @ApiProperty({ type: 'string', format: 'binary', description: 'A PNG or JPEG file' })
+  file?: unknown;
+
+  @ApiPropertyOptional({ maxLength: 200, example: 'Sunset' })
+  @IsOptional()
+  @MaxLength(200)
+  @IsString()
+  title?: string;
+
+  @ApiPropertyOptional({ maxLength: 2000 })
+  @IsOptional()
+  @MaxLength(2000)
+  @IsString()
+  description?: string;
+}
+
+export class UpdateImageDto {
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 200, description: 'null clears it' })
+  @IsOptional()
+  @MaxLength(200)
+  @IsString()
+  title?: string | null;
+
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 2000, description: 'null clears it' })
+  @IsOptional()
+  @MaxLength(2000)
+  @IsString()
+  description?: string | null;
+}
+
+export class ListImagesQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Max(100)
+  @Min(1)
+  @IsInt()
+  @Type(() => Number)
+  limit: number = 20;
+
+  @ApiPropertyOptional({ description: 'The nextCursor of the previous page' })
+  @IsOptional()
+  @MaxLength(200)
+  @IsString()
+  cursor?: string;
+}

@@ -1,0 +1,89 @@
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Query,
+  UploadedFile,
+  UseInterceptors,
+} from '@nestjs/common';
+import { FileInterceptor } from '@nestjs/platform-express';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { CurrentUser } from '../common/current-user.decorator.js';
+import type { Principal } from '../tiers/grants.service.js';
+import { ImageDto, ImagePageDto } from './dto/image.dto.js';
+import { ListImagesQueryDto, UpdateImageDto, UploadImageDto } from './dto/image-input.dto.js';
+import { ImagesService } from './images.service.js';
+import { UploadLimitInterceptor } from './upload-limit.interceptor.js';
+
+const id = new ParseUUIDPipe({ exceptionFactory: () => new BadRequestException('id must be a UUID') });
+
+@ApiTags('images')
+@ApiBearerAuth()
+@Controller('api/images')
+export class ImagesController {
+  constructor(private readonly images: ImagesService) {}
+
+  @Post()
+  @UseInterceptors(UploadLimitInterceptor, FileInterceptor('file'))
+  @ApiOperation({ summary: 'Upload a PNG or JPEG image (judged by its content)' })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ type: UploadImageDto })
+  @ApiCreatedResponse({ type: ImageDto })
+  upload(
+    @CurrentUser() user: Principal,
+    @UploadedFile() file: Express.Multer.File | undefined,
+    @Body() body: UploadImageDto,
+  ): Promise<ImageDto> {
+    if (!file) throw new BadRequestException('file is required: send the image as the multipart field "file"');
+    return this.images.upload(user, file, body);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'The caller’s images, newest first' })
+  @ApiOkResponse({ type: ImagePageDto })
+  list(@CurrentUser() user: Principal, @Query() query: ListImagesQueryDto): Promise<ImagePageDto> {
+    return this.images.list(user, query);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One of the caller’s images' })
+  @ApiOkResponse({ type: ImageDto })
+  get(@CurrentUser() user: Principal, @Param('id', id) imageId: string): Promise<ImageDto> {
+    return this.images.get(user, imageId);
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Change title or description' })
+  @ApiOkResponse({ type: ImageDto })
+  update(
+    @CurrentUser() user: Principal,
+    @Param('id', id) imageId: string,
+    @Body() body: UpdateImageDto,
+  ): Promise<ImageDto> {
+    return this.images.update(user, imageId, body);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete the image, its stored files and every link to it' })
+  @ApiNoContentResponse()
+  remove(@CurrentUser() user: Principal, @Param('id', id) imageId: string): Promise<void> {
+    return this.images.remove(user, imageId);
+  }
+}

@@ -1,0 +1,75 @@
+import { Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { availableParallelism } from 'node:os';
+
+/** Jobs the application knows, by name, with their payloads. */
+export interface JobPayloads {
+  /** Make the thumbnails the owner's tier grants for a freshly uploaded image. */
+  'make-thumbnails': { imageId: string };
+}
+export type JobName = keyof JobPayloads;
+export type JobHandler<N extends JobName> = (payload: JobPayloads[N]) => Promise<void>;
+
+/**
+ * The queue seam. Producers only `enqueue`; handlers are registered by the module that owns the work.
+ * In-process by default; a BullMQ implementation takes over when REDIS_URL is set (separate workers).
+ * Jobs must be idempotent: a job may run again after a crash, and the serving path makes a missing
+ * thumbnail on demand anyway, so a lost job costs latency, never correctness.
+ */
+export abstract class JobQueue {
+  abstract enqueue<N extends JobName>(name: N, payload: JobPayloads[N]): Promise<void>;
+  abstract register<N extends JobName>(name: N, handler: JobHandler<N>): void;
+  /** Resolves when nothing is queued or running (tests; shutdown). */
+  abstract drain(): Promise<void>;
+}
+
+/** Runs jobs in this process, a few at a time, after the response that enqueued them has gone out. */
+export class InProcessJobQueue extends JobQueue implements OnApplicationShutdown {
+  private readonly logger = new Logger('Jobs');
+  private readonly handlers = new Map<JobName, JobHandler<JobName>>();
+  private readonly pending: Array<() => Promise<void>> = [];
+  private readonly concurrency = Math.max(1, availableParallelism() - 1);
+  private running = 0;
+  private idle: Array<() => void> = [];
+  private closed = false;
+
+  register<N extends JobName>(name: N, handler: JobHandler<N>): void {
+    this.handlers.set(name, handler as JobHandler<JobName>);
+  }
+
+  async enqueue<N extends JobName>(name: N, payload: JobPayloads[N]): Promise<void> {
+    if (this.closed) return;
+    const handler = this.handlers.get(name);
+    if (!handler) throw new Error(`No handler for job ${name}`);
+    this.pending.push(() =>
+      handler(payload).catch((error: unknown) =>
+        this.logger.warn(`Job ${name} ${JSON.stringify(payload)} failed: ${String(error)}`),
+      ),
+    );
+    setImmediate(() => this.pump());
+  }
+
+  private pump(): void {
+    while (this.running < this.concurrency && this.pending.length > 0) {
+      const job = this.pending.shift()!;
+      this.running++;
+      void job().finally(() => {
+        this.running--;
+        this.pump();
+      });
+    }
+    if (this.running === 0 && this.pending.length === 0) {
+      for (const resolve of this.idle.splice(0)) resolve();
+    }
+  }
+
+  drain(): Promise<void> {
+    if (this.running === 0 && this.pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.closed = true;
+    this.pending.length = 0; // not started: the serving path makes those thumbnails when asked
+    await this.drain();
+  }
+}
