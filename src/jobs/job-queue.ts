@@ -1,4 +1,4 @@
-import { Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Logger } from '@nestjs/common';
 import { availableParallelism } from 'node:os';
 
 /** Jobs the application knows, by name, with their payloads. */
@@ -23,7 +23,7 @@ export abstract class JobQueue {
 }
 
 /** Runs jobs in this process, a few at a time, after the response that enqueued them has gone out. */
-export class InProcessJobQueue extends JobQueue implements OnApplicationShutdown {
+export class InProcessJobQueue extends JobQueue implements BeforeApplicationShutdown {
   private readonly logger = new Logger('Jobs');
   private readonly handlers = new Map<JobName, JobHandler<JobName>>();
   private readonly pending: Array<() => Promise<void>> = [];
@@ -67,7 +67,8 @@ export class InProcessJobQueue extends JobQueue implements OnApplicationShutdown
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the database closes (onApplicationShutdown): let running jobs finish. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.closed = true;
     this.pending.length = 0; // not started: the serving path makes those thumbnails when asked
     await this.drain();
