@@ -1,9 +1,9 @@
-import { Column, Entity, JoinTable, ManyToMany, PrimaryGeneratedColumn, type Relation } from 'typeorm';
+import { BaseEntity, Column, Entity, JoinTable, ManyToMany, PrimaryGeneratedColumn, type Relation } from 'typeorm';
 import { Size } from './size.entity.js';
 
 /** What an owner gets: thumbnail heights (sizes), the original link, expiring links. */
 @Entity({ name: 'tiers' })
-export class Tier {
+export class Tier extends BaseEntity {
   @PrimaryGeneratedColumn()
   id: number;
 
