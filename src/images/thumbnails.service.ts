@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { JobQueue } from '../jobs/job-queue.js';
 import { ImageProcessor } from '../media/image-processor.js';
-import { originalKey, thumbnailKey } from '../storage/keys.js';
+import { imagePrefix, originalKey, thumbnailKey } from '../storage/keys.js';
 import { Storage, type StoredObject } from '../storage/storage.js';
 import { GrantsService } from '../tiers/grants.service.js';
 import type { ImageFormat } from './image.entity.js';
@@ -48,6 +48,11 @@ export class ThumbnailsService implements OnModuleInit {
         const original = await this.storage.read(originalKey(imageId));
         if (!original) return false;
         await this.storage.putBuffer(key, await this.processor.thumbnail(original, height, format));
+        // Deleted while we worked? Then what we just wrote is an orphan: remove it again.
+        if (!(await this.storage.exists(originalKey(imageId)))) {
+          await this.storage.deletePrefix(imagePrefix(imageId));
+          return false;
+        }
         return true;
       })().finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, work);

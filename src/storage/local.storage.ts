@@ -88,7 +88,7 @@ export class LocalStorage implements Storage {
 
   async deletePrefix(prefix: string): Promise<void> {
     // Keys are laid out so that an image's prefix is a directory.
-    await rm(this.path(prefix.replace(/\/+$/, '')), { recursive: true, force: true });
+    await rm(this.path(prefix.replace(/\/+$/, '')), { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
   }
 
   async check(): Promise<void> {

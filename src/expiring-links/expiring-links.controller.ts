@@ -1,0 +1,25 @@
+import { BadRequestException, Body, Controller, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentUser } from '../common/current-user.decorator.js';
+import type { Principal } from '../tiers/grants.service.js';
+import { CreateExpiringLinkDto, ExpiringLinkDto } from './dto/expiring-link.dto.js';
+import { ExpiringLinksService } from './expiring-links.service.js';
+
+@ApiTags('images')
+@ApiBearerAuth()
+@Controller('api/images/:id/expiring-links')
+export class ExpiringLinksController {
+  constructor(private readonly links: ExpiringLinksService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a link to the binary image that works for expiresIn seconds (300..30000)' })
+  @ApiCreatedResponse({ type: ExpiringLinkDto })
+  create(
+    @CurrentUser() user: Principal,
+    @Param('id', new ParseUUIDPipe({ exceptionFactory: () => new BadRequestException('id must be a UUID') }))
+    imageId: string,
+    @Body() body: CreateExpiringLinkDto,
+  ): Promise<ExpiringLinkDto> {
+    return this.links.create(user, imageId, body);
+  }
+}

@@ -1,0 +1,83 @@
+import { ForbiddenException, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { Interval } from '@nestjs/schedule';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { LessThan, type Repository } from 'typeorm';
+import { Clock } from '../common/clock.js';
+import { ImageLookup } from '../images/image-lookup.service.js';
+import { ExpiringLinkTokens } from '../links/expiring-link-token.js';
+import type { Principal } from '../tiers/grants.service.js';
+import type { CreateExpiringLinkDto, ExpiringLinkDto } from './dto/expiring-link.dto.js';
+import { ExpiringLink } from './expiring-link.entity.js';
+
+/** Rows are kept this long after expiry (audit, admin panel), then deleted. The 410 never depends on them. */
+export const RETENTION_MS = 24 * 3600 * 1000;
+
+export type LinkState = 'live' | 'revoked' | 'missing';
+
+@Injectable()
+export class ExpiringLinksService {
+  private readonly logger = new Logger(ExpiringLinksService.name);
+
+  constructor(
+    @InjectRepository(ExpiringLink) private readonly links: Repository<ExpiringLink>,
+    private readonly lookup: ImageLookup,
+    private readonly tokens: ExpiringLinkTokens,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(owner: Principal, imageId: string, input: CreateExpiringLinkDto): Promise<ExpiringLinkDto> {
+    const image = await this.lookup.find(imageId);
+    if (!image || image.ownerId !== owner.id) throw new NotFoundException('No such image');
+    const { tier } = owner;
+    if (!tier.expiringLinks) {
+      throw new ForbiddenException(`The ${tier.name} plan does not include expiring links`);
+    }
+    const variant = input.variant ?? 'original';
+    const granted = variant === 'original' ? tier.originalLink : tier.thumbnailHeights.includes(Number(variant));
+    if (!granted) {
+      const offered = [...tier.thumbnailHeights.map(String), ...(tier.originalLink ? ['original'] : [])];
+      throw new ForbiddenException(
+        `The ${tier.name} plan does not include the variant "${variant}"; it offers: ${offered.join(', ') || 'nothing'}`,
+      );
+    }
+    const now = this.clock.now();
+    const link = this.links.create({
+      id: randomUUID(),
+      imageId,
+      createdById: owner.id,
+      variant,
+      expiresAt: new Date(now.getTime() + input.expiresIn * 1000),
+      revokedAt: null,
+      createdAt: now,
+    });
+    await this.links.insert(link);
+    return {
+      id: link.id,
+      url: this.tokens.url({ linkId: link.id, imageId, variant, expiresAt: link.expiresAt }, image.format),
+      variant,
+      expiresAt: link.expiresAt.toISOString(),
+    };
+  }
+
+  /** Whether a correctly signed, unexpired link may still be used (one primary-key lookup). */
+  async state(linkId: string): Promise<LinkState> {
+    const row = await this.links.findOne({ where: { id: linkId }, select: { id: true, revokedAt: true } });
+    return !row ? 'missing' : row.revokedAt ? 'revoked' : 'live';
+  }
+
+  /** Revokes a link at once (admin panel). False when it does not exist. */
+  async revoke(linkId: string): Promise<boolean> {
+    const result = await this.links.update({ id: linkId }, { revokedAt: this.clock.now() });
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** Scheduled on every instance; the DELETE is idempotent, so running it twice costs nothing. */
+  @Interval('expiring-links-cleanup', 10 * 60 * 1000)
+  async deleteExpired(): Promise<number> {
+    const cutoff = new Date(this.clock.now().getTime() - RETENTION_MS);
+    const result = await this.links.delete({ expiresAt: LessThan(cutoff) });
+    if (result.affected) this.logger.log(`Deleted ${result.affected} expiring links that ended before ${cutoff.toISOString()}`);
+    return result.affected ?? 0;
+  }
+}
