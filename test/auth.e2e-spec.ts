@@ -98,7 +98,13 @@ describe('auth', () => {
     await t.login('mallory-target', { password: 'right-password' });
     for (let i = 0; i < 10; i++) await token('mallory-target', `wrong-${i}`).expect(401);
     const limited = await token('mallory-target', 'right-password').expect(429);
-    expect(limited.body).toEqual({ statusCode: 429, error: 'Too Many Requests', message: expect.stringMatching(/try again in \d+ s/) });
+    expect(limited.body).toEqual({
+      statusCode: 429,
+      error: 'Too Many Requests',
+      message: expect.stringMatching(/try again in \d+ s/),
+      retryAfter: expect.any(Number),
+    });
+    expect(Number(limited.headers['retry-after'])).toBe(limited.body.retryAfter);
     await token('alice', 'secret12').expect(200);
   });
 

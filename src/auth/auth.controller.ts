@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Ip, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors.decorator.js';
 import { CurrentUser } from '../common/current-user.decorator.js';
 import { Public } from '../common/public.decorator.js';
 import type { Principal } from '../tiers/grants.service.js';
@@ -17,6 +18,7 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Log in with username and password for an access and a refresh token' })
   @ApiOkResponse({ type: TokenPairDto })
+  @ApiErrors(400, 401, 429)
   token(@Body() body: LoginDto, @Ip() address: string): Promise<TokenPairDto> {
     return this.auth.login(body, address);
   }
@@ -26,6 +28,7 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Exchange a refresh token for a new token pair' })
   @ApiOkResponse({ type: TokenPairDto })
+  @ApiErrors(400, 401)
   refresh(@Body() body: RefreshDto): Promise<TokenPairDto> {
     return this.auth.refresh(body.refreshToken);
   }
@@ -34,6 +37,7 @@ export class AuthController {
   @ApiBearerAuth()
   @ApiOperation({ summary: 'The caller and what their tier grants' })
   @ApiOkResponse({ type: MeDto })
+  @ApiErrors(401)
   me(@CurrentUser() user: Principal): MeDto {
     return user;
   }

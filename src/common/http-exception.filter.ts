@@ -27,16 +27,25 @@ export class HttpExceptionFilter implements ExceptionFilter {
       response.destroy();
       return;
     }
+    if (typeof body.retryAfter === 'number') response.setHeader('Retry-After', String(body.retryAfter));
     response.status(body.statusCode).json(body);
   }
 
-  private toBody(exception: unknown): ErrorBody {
+  private toBody(exception: unknown): ErrorBody & Record<string, unknown> {
     if (exception instanceof HttpException) {
       const statusCode = exception.getStatus();
       const payload = exception.getResponse();
-      const raw = typeof payload === 'string' ? payload : (payload as { message?: unknown }).message;
-      const message = Array.isArray(raw) ? raw.join('; ') : typeof raw === 'string' ? raw : exception.message;
-      return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
+      // Extra fields a thrower chose to add (retryAfter; the health check's per-dependency details) stay.
+      const { message: raw, error: _error, statusCode: _status, ...extra } =
+        typeof payload === 'string' ? { message: payload } : (payload as Record<string, unknown>);
+      const message = Array.isArray(raw)
+        ? raw.join('; ')
+        : typeof raw === 'string'
+          ? raw
+          : statusCode === HttpStatus.SERVICE_UNAVAILABLE
+            ? 'A dependency is down; see details'
+            : exception.message;
+      return { ...extra, statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
     }
     if (exception instanceof DomainError) {
       return { statusCode: exception.status, error: STATUS_CODES[exception.status] ?? 'Error', message: exception.message };

@@ -1,5 +1,6 @@
 import { BadRequestException, Body, Controller, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors.decorator.js';
 import { CurrentUser } from '../common/current-user.decorator.js';
 import type { Principal } from '../tiers/grants.service.js';
 import { CreateExpiringLinkDto, ExpiringLinkDto } from './dto/expiring-link.dto.js';
@@ -14,6 +15,7 @@ export class ExpiringLinksController {
   @Post()
   @ApiOperation({ summary: 'Create a link to the binary image that works for expiresIn seconds (300..30000)' })
   @ApiCreatedResponse({ type: ExpiringLinkDto })
+  @ApiErrors(400, 401, 403, 404)
   create(
     @CurrentUser() user: Principal,
     @Param('id', new ParseUUIDPipe({ exceptionFactory: () => new BadRequestException('id must be a UUID') }))

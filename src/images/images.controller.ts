@@ -24,6 +24,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors.decorator.js';
 import { CurrentUser } from '../common/current-user.decorator.js';
 import type { Principal } from '../tiers/grants.service.js';
 import { ImageDto, ImagePageDto } from './dto/image.dto.js';
@@ -45,6 +46,7 @@ export class ImagesController {
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: UploadImageDto })
   @ApiCreatedResponse({ type: ImageDto })
+  @ApiErrors(400, 401, 413, 415)
   upload(
     @CurrentUser() user: Principal,
     @UploadedFile() file: Express.Multer.File | undefined,
@@ -57,6 +59,7 @@ export class ImagesController {
   @Get()
   @ApiOperation({ summary: 'The caller’s images, newest first' })
   @ApiOkResponse({ type: ImagePageDto })
+  @ApiErrors(400, 401)
   list(@CurrentUser() user: Principal, @Query() query: ListImagesQueryDto): Promise<ImagePageDto> {
     return this.images.list(user, query);
   }
@@ -64,6 +67,7 @@ export class ImagesController {
   @Get(':id')
   @ApiOperation({ summary: 'One of the caller’s images' })
   @ApiOkResponse({ type: ImageDto })
+  @ApiErrors(400, 401, 404)
   get(@CurrentUser() user: Principal, @Param('id', id) imageId: string): Promise<ImageDto> {
     return this.images.get(user, imageId);
   }
@@ -71,6 +75,7 @@ export class ImagesController {
   @Patch(':id')
   @ApiOperation({ summary: 'Change title or description' })
   @ApiOkResponse({ type: ImageDto })
+  @ApiErrors(400, 401, 404)
   update(
     @CurrentUser() user: Principal,
     @Param('id', id) imageId: string,
@@ -82,7 +87,8 @@ export class ImagesController {
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete the image, its stored files and every link to it' })
-  @ApiNoContentResponse()
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiErrors(400, 401, 404)
   remove(@CurrentUser() user: Principal, @Param('id', id) imageId: string): Promise<void> {
     return this.images.remove(user, imageId);
   }

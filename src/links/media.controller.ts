@@ -1,5 +1,6 @@
 import { Controller, ForbiddenException, Get, GoneException, Headers, NotFoundException, Param, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiOperation, ApiParam, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors.decorator.js';
 import type { Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { Clock } from '../common/clock.js';
@@ -13,6 +14,10 @@ import { GrantsService } from '../tiers/grants.service.js';
 import { ExpiringLinkTokens } from './expiring-link-token.js';
 import { CONTENT_TYPES, EXTENSIONS, PermanentLinks } from './permanent-links.js';
 
+const BINARY = {
+  'image/png': { schema: { type: 'string', format: 'binary' } },
+  'image/jpeg': { schema: { type: 'string', format: 'binary' } },
+};
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const FILE = /^(original|[1-9]\d{0,4})\.(png|jpg)$/;
 
@@ -27,7 +32,10 @@ function parseFile(file: string): { variant: string; extension: string } {
  * signature (no I/O) → expiry (no I/O) → image owner and format (cached; they never change) → the owner's
  * grants (cached) or the link's revocation state → a stream from storage.
  */
-@ApiExcludeController()
+@ApiTags('media')
+@ApiProduces('image/png', 'image/jpeg')
+@ApiResponse({ status: 200, description: 'The image file', content: BINARY })
+@ApiResponse({ status: 304, description: 'Not modified (If-None-Match matched the ETag)' })
 @Controller('media')
 export class MediaController {
   constructor(
@@ -44,6 +52,9 @@ export class MediaController {
   // Declared first: Express tries routes in order, and "x" would otherwise reach the permanent route.
   @Public()
   @Get('x/:token/:file')
+  @ApiOperation({ summary: 'An expiring link (from POST /api/images/{id}/expiring-links): no auth until expiresAt' })
+  @ApiParam({ name: 'file', example: 'original.jpg', description: '{variant}.{png|jpg}' })
+  @ApiErrors(403, 404, 410)
   async serveExpiring(
     @Param('token') token: string,
     @Param('file') file: string,
@@ -68,6 +79,9 @@ export class MediaController {
 
   @Public()
   @Get(':imageId/:signature/:file')
+  @ApiOperation({ summary: 'A permanent link from an Image’s links: no auth, while the owner’s tier grants it' })
+  @ApiParam({ name: 'file', example: '200.jpg', description: '{variant}.{png|jpg}' })
+  @ApiErrors(403, 404)
   async servePermanent(
     @Param('imageId') imageId: string,
     @Param('signature') signature: string,
