@@ -67,6 +67,21 @@ describe('server and CLI processes on an embedded PostgreSQL', () => {
     expect((await login('alice', 'secret34')).status).toBe(200);
   });
 
+  it('runs side by side with a second server on another DATA_DIR (each embedded database on its own port)', async () => {
+    const otherDir = mkdtempSync(join(tmpdir(), 'image-api-process-2-'));
+    const otherPort = await freePort();
+    const other = new ServerProcess(childEnv({ DATA_DIR: otherDir, PORT: String(otherPort) }));
+    try {
+      await other.ready(`http://127.0.0.1:${otherPort}`);
+      expect((await fetch(`${baseUrl}/api/health`)).status).toBe(200);
+      const portOf = (dir: string) => readFileSync(join(dir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[3];
+      expect(portOf(otherDir)).not.toBe(portOf(dataDir));
+    } finally {
+      expect(await other.stop('SIGTERM')).toBe(0);
+      rmSync(otherDir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses bad CLI input with a clear message', async () => {
     const unknownTier = await cli('create-user', 'dave', '--password', 'dave-password', '--tier', 'Gold');
     expect(unknownTier.code).toBe(1);
