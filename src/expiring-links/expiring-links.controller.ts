@@ -1,7 +1,8 @@
-import { BadRequestException, Body, Controller, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { CurrentUser } from '../common/current-user.decorator.js';
+import { ApiIdParam, IdParam } from '../common/id-param.decorator.js';
 import type { Principal } from '../tiers/grants.service.js';
 import { CreateExpiringLinkDto, ExpiringLinkDto } from './dto/expiring-link.dto.js';
 import { ExpiringLinksService } from './expiring-links.service.js';
@@ -14,12 +15,12 @@ export class ExpiringLinksController {
 
   @Post()
   @ApiOperation({ summary: 'Create a link to the binary image that works for expiresIn seconds (300..30000)' })
+  @ApiIdParam()
   @ApiCreatedResponse({ type: ExpiringLinkDto })
   @ApiErrors(400, 401, 403, 404)
   create(
     @CurrentUser() user: Principal,
-    @Param('id', new ParseUUIDPipe({ exceptionFactory: () => new BadRequestException('id must be a UUID') }))
-    imageId: string,
+    @IdParam() imageId: string,
     @Body() body: CreateExpiringLinkDto,
   ): Promise<ExpiringLinkDto> {
     return this.links.create(user, imageId, body);

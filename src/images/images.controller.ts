@@ -5,8 +5,6 @@ import {
   Delete,
   Get,
   HttpCode,
-  Param,
-  ParseUUIDPipe,
   Patch,
   Post,
   Query,
@@ -26,13 +24,12 @@ import {
 } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { CurrentUser } from '../common/current-user.decorator.js';
+import { ApiIdParam, IdParam } from '../common/id-param.decorator.js';
 import type { Principal } from '../tiers/grants.service.js';
 import { ImageDto, ImagePageDto } from './dto/image.dto.js';
 import { ListImagesQueryDto, UpdateImageDto, UploadImageDto } from './dto/image-input.dto.js';
 import { ImagesService } from './images.service.js';
 import { UploadLimitInterceptor } from './upload-limit.interceptor.js';
-
-const id = new ParseUUIDPipe({ exceptionFactory: () => new BadRequestException('id must be a UUID') });
 
 @ApiTags('images')
 @ApiBearerAuth()
@@ -66,19 +63,21 @@ export class ImagesController {
 
   @Get(':id')
   @ApiOperation({ summary: 'One of the caller’s images' })
+  @ApiIdParam()
   @ApiOkResponse({ type: ImageDto })
   @ApiErrors(400, 401, 404)
-  get(@CurrentUser() user: Principal, @Param('id', id) imageId: string): Promise<ImageDto> {
+  get(@CurrentUser() user: Principal, @IdParam() imageId: string): Promise<ImageDto> {
     return this.images.get(user, imageId);
   }
 
   @Patch(':id')
   @ApiOperation({ summary: 'Change title or description' })
+  @ApiIdParam()
   @ApiOkResponse({ type: ImageDto })
   @ApiErrors(400, 401, 404)
   update(
     @CurrentUser() user: Principal,
-    @Param('id', id) imageId: string,
+    @IdParam() imageId: string,
     @Body() body: UpdateImageDto,
   ): Promise<ImageDto> {
     return this.images.update(user, imageId, body);
@@ -87,9 +86,10 @@ export class ImagesController {
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete the image, its stored files and every link to it' })
+  @ApiIdParam()
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrors(400, 401, 404)
-  remove(@CurrentUser() user: Principal, @Param('id', id) imageId: string): Promise<void> {
+  remove(@CurrentUser() user: Principal, @IdParam() imageId: string): Promise<void> {
     return this.images.remove(user, imageId);
   }
 }

@@ -34,7 +34,7 @@ export class UpdateImageDto {
 }
 
 export class ListImagesQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
   @IsOptional()
   @Max(100)
   @Min(1)
