@@ -18,8 +18,7 @@ describe('auth', () => {
   });
   afterAll(() => t.close());
 
-  const token = (username: string, password: string) =>
-    t.http().post('/api/auth/token').send({ username, password });
+  const token = (username: string, password: string) => t.http().post('/api/auth/token').send({ username, password });
 
   it('issues a token pair that /me accepts, showing the tier and its heights', async () => {
     const res = await token('alice', 'secret12').expect(200);
@@ -34,7 +33,13 @@ describe('auth', () => {
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       username: 'alice',
       isAdmin: false,
-      tier: { id: expect.any(Number), name: 'Premium', thumbnailHeights: [200, 400], originalLink: true, expiringLinks: false },
+      tier: {
+        id: expect.any(Number),
+        name: 'Premium',
+        thumbnailHeights: [200, 400],
+        originalLink: true,
+        expiringLinks: false,
+      },
     });
   });
 
@@ -64,12 +69,20 @@ describe('auth', () => {
     await me(`${header}.${b64({ ...claims, sub: '00000000-0000-4000-8000-000000000000' })}.${signature}`).expect(401);
     await me(forge({ alg: 'none', typ: 'JWT' }, claims)).expect(401);
     await me(forge({ alg: 'HS256', typ: 'JWT' }, claims, 'some-other-secret-of-sufficient-length')).expect(401);
-    await me(forge({ alg: 'HS256', typ: 'JWT' }, { ...claims, exp: Math.floor(Date.now() / 1000) - 10 }, TEST_JWT_SECRET)).expect(401);
+    await me(
+      forge({ alg: 'HS256', typ: 'JWT' }, { ...claims, exp: Math.floor(Date.now() / 1000) - 10 }, TEST_JWT_SECRET),
+    ).expect(401);
     // a correctly signed token for a user that does not exist
-    await me(forge({ alg: 'HS256', typ: 'JWT' }, { ...claims, sub: '00000000-0000-4000-8000-000000000000' }, TEST_JWT_SECRET)).expect(401);
+    await me(
+      forge({ alg: 'HS256', typ: 'JWT' }, { ...claims, sub: '00000000-0000-4000-8000-000000000000' }, TEST_JWT_SECRET),
+    ).expect(401);
     await me('not-a-jwt').expect(401);
     await t.http().get('/api/auth/me').set('authorization', `Basic ${pair.accessToken}`).expect(401);
-    await t.http().post('/api/auth/refresh').send({ refreshToken: forge({ alg: 'none' }, { ...claims, typ: 'refresh' }) }).expect(401);
+    await t
+      .http()
+      .post('/api/auth/refresh')
+      .send({ refreshToken: forge({ alg: 'none' }, { ...claims, typ: 'refresh' }) })
+      .expect(401);
   });
 
   it('validates the body: 400 naming the field', async () => {
@@ -81,10 +94,19 @@ describe('auth', () => {
       [{ username: 'alice', password: 'secret12', extra: true }, /property extra should not exist/],
     ];
     for (const [body, message] of cases) {
-      const res = await t.http().post('/api/auth/token').send(body as object).expect(400);
+      const res = await t
+        .http()
+        .post('/api/auth/token')
+        .send(body as object)
+        .expect(400);
       expect(res.body).toEqual({ statusCode: 400, error: 'Bad Request', message: expect.stringMatching(message) });
     }
-    const malformed = await t.http().post('/api/auth/token').set('content-type', 'application/json').send('{"username":').expect(400);
+    const malformed = await t
+      .http()
+      .post('/api/auth/token')
+      .set('content-type', 'application/json')
+      .send('{"username":')
+      .expect(400);
     expect(malformed.body.message).toMatch(/JSON/);
     await t.http().post('/api/auth/refresh').send({ refreshToken: 'abc' }).expect(400);
   });

@@ -26,7 +26,12 @@ describe('expiring links', () => {
   afterAll(() => t?.close());
 
   async function upload(token: string, data: Buffer): Promise<{ id: string }> {
-    const res = await t.http().post('/api/images').auth(token, { type: 'bearer' }).attach('file', data, 'x.jpg').expect(201);
+    const res = await t
+      .http()
+      .post('/api/images')
+      .auth(token, { type: 'bearer' })
+      .attach('file', data, 'x.jpg')
+      .expect(201);
     return res.body;
   }
   const create = (token: string, id: string, body: object) =>
@@ -37,7 +42,12 @@ describe('expiring links', () => {
   it('creates a link that serves the original without auth, with cache headers bounded by its lifetime', async () => {
     const now = clock.now();
     const link = await createOk({ expiresIn: 600 });
-    expect(link).toEqual({ id: expect.any(String), url: expect.stringMatching(/\/media\/x\/[\w-]+\/original\.jpg$/), variant: 'original', expiresAt: new Date(now.getTime() + 600_000).toISOString() });
+    expect(link).toEqual({
+      id: expect.any(String),
+      url: expect.stringMatching(/\/media\/x\/[\w-]+\/original\.jpg$/),
+      variant: 'original',
+      expiresAt: new Date(now.getTime() + 600_000).toISOString(),
+    });
     expect(link.url.startsWith(t.baseUrl)).toBe(true);
     const res = await fetch(link.url);
     expect(res.status).toBe(200);
@@ -60,7 +70,11 @@ describe('expiring links', () => {
       clock.set(expiresAt + 1000);
       const after = await fetch(link.url);
       expect(after.status).toBe(410);
-      expect(await after.json()).toEqual({ statusCode: 410, error: 'Gone', message: `This link expired at ${link.expiresAt}` });
+      expect(await after.json()).toEqual({
+        statusCode: 410,
+        error: 'Gone',
+        message: `This link expired at ${link.expiresAt}`,
+      });
     } finally {
       clock.set(start);
     }
@@ -93,7 +107,9 @@ describe('expiring links', () => {
 
   it('follows an admin-made tier: expiring links without the original link allow thumbnails only', async () => {
     await t.dataSource.query(`INSERT INTO sizes (height) VALUES (150) ON CONFLICT DO NOTHING`);
-    await t.dataSource.query(`INSERT INTO tiers (name, "originalLink", "expiringLinks") VALUES ('Studio', false, true)`);
+    await t.dataSource.query(
+      `INSERT INTO tiers (name, "originalLink", "expiringLinks") VALUES ('Studio', false, true)`,
+    );
     await t.dataSource.query(
       `INSERT INTO tier_sizes ("tierId", "sizeId") SELECT t.id, s.id FROM tiers t, sizes s WHERE t.name = 'Studio' AND s.height IN (150, 400)`,
     );
@@ -101,7 +117,10 @@ describe('expiring links', () => {
     const own = await upload(token, await fixtures.jpeg(300, 600));
     const link = (await create(token, own.id, { expiresIn: 900, variant: '150' }).expect(201)).body as LinkBody;
     const res = await fetch(link.url);
-    expect(await fixtures.describeImage(Buffer.from(await res.arrayBuffer()))).toMatchObject({ width: 75, height: 150 });
+    expect(await fixtures.describeImage(Buffer.from(await res.arrayBuffer()))).toMatchObject({
+      width: 75,
+      height: 150,
+    });
     await create(token, own.id, { expiresIn: 900, variant: 'original' }).expect(403);
     await create(token, own.id, { expiresIn: 900 }).expect(403); // the default variant is the original
     await create(token, own.id, { expiresIn: 900, variant: '200' }).expect(403);

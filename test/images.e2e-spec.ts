@@ -48,7 +48,10 @@ describe('images', () => {
   };
   const uploadsLeft = () => readdirSync(join(t.config.dataDir, 'uploads')).length;
   const setTier = (username: string, tier: string) =>
-    t.dataSource.query(`UPDATE users SET "tierId" = (SELECT id FROM tiers WHERE name = $2) WHERE username = $1`, [username, tier]);
+    t.dataSource.query(`UPDATE users SET "tierId" = (SELECT id FROM tiers WHERE name = $2) WHERE username = $1`, [
+      username,
+      tier,
+    ]);
 
   describe('links by tier', () => {
     it('Basic gets one 200px thumbnail and no original', async () => {
@@ -71,7 +74,12 @@ describe('images', () => {
           expect(res.headers.get('content-type')).toBe('image/jpeg');
           const body = Buffer.from(await res.arrayBuffer());
           expect(res.headers.get('content-length')).toBe(String(body.length));
-          expect(await fixtures.describeImage(body)).toMatchObject({ format: 'jpeg', height, width: Math.round((height * 4) / 3), hasExif: false });
+          expect(await fixtures.describeImage(body)).toMatchObject({
+            format: 'jpeg',
+            height,
+            width: Math.round((height * 4) / 3),
+            hasExif: false,
+          });
         }
         const original = await fetchLink(image.links.original!);
         expect(original.status).toBe(200);
@@ -106,7 +114,13 @@ describe('images', () => {
       const image = await uploadOk(tokens.premium, data);
       expect({ width: image.width, height: image.height }).toEqual({ width: 400, height: 600 });
       const thumb = Buffer.from(await (await fetchLink(image.links.thumbnails[0].url)).arrayBuffer());
-      expect(await fixtures.describeImage(thumb)).toEqual({ format: 'jpeg', width: 133, height: 200, orientation: undefined, hasExif: false });
+      expect(await fixtures.describeImage(thumb)).toEqual({
+        format: 'jpeg',
+        width: 133,
+        height: 200,
+        orientation: undefined,
+        hasExif: false,
+      });
       // the original is byte for byte what was uploaded, orientation tag included
       const original = Buffer.from(await (await fetchLink(image.links.original!)).arrayBuffer());
       expect(original.equals(data)).toBe(true);
@@ -127,7 +141,9 @@ describe('images', () => {
         `INSERT INTO tier_sizes ("tierId", "sizeId") SELECT t.id, s.id FROM tiers t, sizes s WHERE t.name = 'Enterprise' AND s.height = 150`,
       );
       try {
-        const fresh = (await t.http().get(`/api/images/${image.id}`).auth(tokens.enterprise, { type: 'bearer' }).expect(200)).body as ImageBody;
+        const fresh = (
+          await t.http().get(`/api/images/${image.id}`).auth(tokens.enterprise, { type: 'bearer' }).expect(200)
+        ).body as ImageBody;
         const link = fresh.links.thumbnails.find((l) => l.height === 150)!;
         const spy = jest.spyOn(t.app.get(ImageProcessor), 'thumbnail');
         const responses = await Promise.all(Array.from({ length: 6 }, () => fetchLink(link.url)));
@@ -161,7 +177,9 @@ describe('images', () => {
       const [, , id, signature, file] = url.pathname.split('/');
       const other = await uploadOk(tokens.premium, await fixtures.jpeg(300, 300));
       const at = (path: string) => fetchLink(`${t.baseUrl}${path}`);
-      expect((await at(`/media/${id}/${signature.replace(/^./, (c) => (c === 'A' ? 'B' : 'A'))}/${file}`)).status).toBe(403);
+      expect((await at(`/media/${id}/${signature.replace(/^./, (c) => (c === 'A' ? 'B' : 'A'))}/${file}`)).status).toBe(
+        403,
+      );
       expect((await at(`/media/${other.id}/${signature}/${file}`)).status).toBe(403); // someone else's id
       expect((await at(`/media/${id}/${signature}/400.jpg`)).status).toBe(403); // another variant
       expect((await at(`/media/${id}/${signature}/original.jpg`)).status).toBe(403);
@@ -180,7 +198,8 @@ describe('images', () => {
       await setTier('switcher', 'Basic');
       expect((await fetchLink(link400)).status).toBe(403);
       expect((await fetchLink(image.links.original!)).status).toBe(403);
-      const asBasic = (await t.http().get(`/api/images/${image.id}`).auth(token, { type: 'bearer' }).expect(200)).body as ImageBody;
+      const asBasic = (await t.http().get(`/api/images/${image.id}`).auth(token, { type: 'bearer' }).expect(200))
+        .body as ImageBody;
       expect(asBasic.links.thumbnails.map((l) => l.height)).toEqual([200]);
       expect(asBasic.links.original).toBeNull();
 
@@ -195,7 +214,12 @@ describe('images', () => {
       const ids: string[] = [];
       for (let i = 0; i < 25; i++) ids.push((await uploadOk(token, await fixtures.png(20, 20), { title: `n${i}` })).id);
       const page = (cursor?: string) =>
-        t.http().get('/api/images').query({ limit: 10, ...(cursor ? { cursor } : {}) }).auth(token, { type: 'bearer' }).expect(200);
+        t
+          .http()
+          .get('/api/images')
+          .query({ limit: 10, ...(cursor ? { cursor } : {}) })
+          .auth(token, { type: 'bearer' })
+          .expect(200);
 
       const first = (await page()).body as { items: ImageBody[]; nextCursor: string };
       expect(first.items.map((i) => i.id)).toEqual(ids.slice(15).reverse());
@@ -214,11 +238,21 @@ describe('images', () => {
     it('shows only the caller’s images', async () => {
       const token = await t.login('loner');
       await uploadOk(tokens.other, await fixtures.png(20, 20));
-      expect((await t.http().get('/api/images').auth(token, { type: 'bearer' }).expect(200)).body).toEqual({ items: [], nextCursor: null });
+      expect((await t.http().get('/api/images').auth(token, { type: 'bearer' }).expect(200)).body).toEqual({
+        items: [],
+        nextCursor: null,
+      });
     });
 
     it('refuses limit 0, 101, abc and a malformed cursor with 400', async () => {
-      for (const query of [{ limit: 0 }, { limit: 101 }, { limit: 'abc' }, { limit: 2.5 }, { cursor: 'nonsense' }, { cursor: Buffer.from('["x","y"]').toString('base64url') }]) {
+      for (const query of [
+        { limit: 0 },
+        { limit: 101 },
+        { limit: 'abc' },
+        { limit: 2.5 },
+        { cursor: 'nonsense' },
+        { cursor: Buffer.from('["x","y"]').toString('base64url') },
+      ]) {
         const res = await t.http().get('/api/images').query(query).auth(tokens.basic, { type: 'bearer' }).expect(400);
         expect(res.body.message).toMatch(/limit|cursor/);
       }
@@ -229,13 +263,30 @@ describe('images', () => {
     it('updates title and description, and clears them with null', async () => {
       const image = await uploadOk(tokens.premium, await fixtures.png(30, 30), { title: 'a', description: 'b' });
       const path = `/api/images/${image.id}`;
-      const patched = await t.http().patch(path).auth(tokens.premium, { type: 'bearer' }).send({ title: 'New title' }).expect(200);
+      const patched = await t
+        .http()
+        .patch(path)
+        .auth(tokens.premium, { type: 'bearer' })
+        .send({ title: 'New title' })
+        .expect(200);
       expect(patched.body).toMatchObject({ title: 'New title', description: 'b' });
-      const cleared = await t.http().patch(path).auth(tokens.premium, { type: 'bearer' }).send({ description: null }).expect(200);
+      const cleared = await t
+        .http()
+        .patch(path)
+        .auth(tokens.premium, { type: 'bearer' })
+        .send({ description: null })
+        .expect(200);
       expect(cleared.body).toMatchObject({ title: 'New title', description: null });
-      await t.http().patch(path).auth(tokens.premium, { type: 'bearer' }).send({ title: 'x'.repeat(201) }).expect(400);
+      await t
+        .http()
+        .patch(path)
+        .auth(tokens.premium, { type: 'bearer' })
+        .send({ title: 'x'.repeat(201) })
+        .expect(400);
       await t.http().patch(path).auth(tokens.premium, { type: 'bearer' }).send({ format: 'gif' }).expect(400);
-      expect((await t.http().get(path).auth(tokens.premium, { type: 'bearer' }).expect(200)).body.title).toBe('New title');
+      expect((await t.http().get(path).auth(tokens.premium, { type: 'bearer' }).expect(200)).body.title).toBe(
+        'New title',
+      );
     });
 
     it('is 404 for someone else’s image and for a missing one, on every method', async () => {
@@ -276,8 +327,18 @@ describe('images', () => {
       ['an empty file', async () => Buffer.alloc(0), 400, /not an image/],
       ['a truncated PNG', async () => (await fixtures.png(300, 300)).subarray(0, 2000), 400, /broken or truncated/],
       ['a truncated JPEG', async () => (await fixtures.jpeg(300, 300)).subarray(0, 3000), 400, /broken or truncated/],
-      ['a PNG header with garbage after it', async () => Buffer.concat([(await fixtures.png(10, 10)).subarray(0, 33), Buffer.alloc(500, 7)]), 400, /PNG/],
-      ['a 20000×20000 PNG (pixel bomb)', async () => fixtures.pngBomb(20000, 20000), 400, /pixels; the limit is 50000000/],
+      [
+        'a PNG header with garbage after it',
+        async () => Buffer.concat([(await fixtures.png(10, 10)).subarray(0, 33), Buffer.alloc(500, 7)]),
+        400,
+        /PNG/,
+      ],
+      [
+        'a 20000×20000 PNG (pixel bomb)',
+        async () => fixtures.pngBomb(20000, 20000),
+        400,
+        /pixels; the limit is 50000000/,
+      ],
     ];
 
     it.each(cases)('%s', async (_name, make, status, message) => {
@@ -285,7 +346,11 @@ describe('images', () => {
       const dirs = storedImageDirs();
       const started = Date.now();
       const res = await upload(tokens.premium, await make(), {}, 'looks-fine.png').expect(status);
-      expect(res.body).toEqual({ statusCode: status, error: expect.any(String), message: expect.stringMatching(message) });
+      expect(res.body).toEqual({
+        statusCode: status,
+        error: expect.any(String),
+        message: expect.stringMatching(message),
+      });
       expect(Date.now() - started).toBeLessThan(5000);
       expect(await countImages()).toBe(before);
       expect(storedImageDirs()).toBe(dirs);
@@ -296,7 +361,11 @@ describe('images', () => {
       const before = await countImages();
       const big = Buffer.alloc(3 * 1024 * 1024, 1);
       const res = await upload(tokens.premium, big).expect(413);
-      expect(res.body).toEqual({ statusCode: 413, error: 'Payload Too Large', message: 'The file is larger than the limit of 2097152 bytes' });
+      expect(res.body).toEqual({
+        statusCode: 413,
+        error: 'Payload Too Large',
+        message: 'The file is larger than the limit of 2097152 bytes',
+      });
       expect(await countImages()).toBe(before);
       expect(uploadsLeft()).toBe(0);
     });
@@ -305,7 +374,10 @@ describe('images', () => {
       const before = await countImages();
       const res = await upload(tokens.premium, Buffer.alloc(2 * 1024 * 1024 + 1, 1)).expect(413);
       expect(res.body.message).toBe('The file is larger than the limit of 2097152 bytes');
-      await upload(tokens.premium, Buffer.concat([await fixtures.png(10, 10), Buffer.alloc(2 * 1024 * 1024 - 4096)])).expect(201);
+      await upload(
+        tokens.premium,
+        Buffer.concat([await fixtures.png(10, 10), Buffer.alloc(2 * 1024 * 1024 - 4096)]),
+      ).expect(201);
       expect(await countImages()).toBe(before + 1);
       expect(uploadsLeft()).toBe(0);
     });
@@ -313,9 +385,19 @@ describe('images', () => {
     it('fields: missing file, another field name, overlong title, unknown field', async () => {
       const before = await countImages();
       const data = await fixtures.png(20, 20);
-      const noFile = await t.http().post('/api/images').auth(tokens.premium, { type: 'bearer' }).field('title', 'x').expect(400);
+      const noFile = await t
+        .http()
+        .post('/api/images')
+        .auth(tokens.premium, { type: 'bearer' })
+        .field('title', 'x')
+        .expect(400);
       expect(noFile.body.message).toMatch(/file is required/);
-      await t.http().post('/api/images').auth(tokens.premium, { type: 'bearer' }).attach('image', data, 'a.png').expect(400);
+      await t
+        .http()
+        .post('/api/images')
+        .auth(tokens.premium, { type: 'bearer' })
+        .attach('image', data, 'a.png')
+        .expect(400);
       const longTitle = await upload(tokens.premium, data, { title: 'x'.repeat(201) }).expect(400);
       expect(longTitle.body.message).toMatch(/title must be shorter than or equal to 200 characters/);
       await upload(tokens.premium, data, { description: 'x'.repeat(2001) }).expect(400);
@@ -326,8 +408,12 @@ describe('images', () => {
     });
 
     it('the client’s file name and content type decide nothing', async () => {
-      const res = await t.http().post('/api/images').auth(tokens.premium, { type: 'bearer' })
-        .attach('file', await fixtures.jpeg(50, 40), { filename: '../../evil.gif', contentType: 'image/gif' }).expect(201);
+      const res = await t
+        .http()
+        .post('/api/images')
+        .auth(tokens.premium, { type: 'bearer' })
+        .attach('file', await fixtures.jpeg(50, 40), { filename: '../../evil.gif', contentType: 'image/gif' })
+        .expect(201);
       expect(res.body.format).toBe('jpeg');
       expect(res.body.links.original.endsWith('/original.jpg')).toBe(true);
     });
@@ -338,7 +424,8 @@ describe('images', () => {
     const data = await Promise.all(Array.from({ length: 20 }, (_, i) => fixtures.png(40 + i, 30)));
     const results = await Promise.all(data.map((d) => upload(token, d)));
     expect(results.map((r) => r.status)).toEqual(Array(20).fill(201));
-    const list = (await t.http().get('/api/images').query({ limit: 100 }).auth(token, { type: 'bearer' }).expect(200)).body;
+    const list = (await t.http().get('/api/images').query({ limit: 100 }).auth(token, { type: 'bearer' }).expect(200))
+      .body;
     expect(new Set(list.items.map((i: ImageBody) => i.width))).toEqual(new Set(data.map((_, i) => 40 + i)));
   });
 });

@@ -22,7 +22,9 @@ describe('OpenAPI document and Swagger UI', () => {
     const result = await new Validator().validate(structuredClone(document));
     expect(result).toEqual({ valid: true });
     // and the validator does refuse a broken one
-    expect((await new Validator().validate({ ...document, paths: { '/x': { get: { responses: 42 } } } })).valid).toBe(false);
+    expect((await new Validator().validate({ ...document, paths: { '/x': { get: { responses: 42 } } } })).valid).toBe(
+      false,
+    );
   });
 
   it('matches the committed openapi.json (run `npm run openapi` after changing the API)', () => {
@@ -51,16 +53,35 @@ describe('OpenAPI document and Swagger UI', () => {
     const upload = document.paths['/api/images'].post;
     expect(upload.security).toEqual([{ bearer: [] }]);
     expect(Object.keys(upload.responses).sort()).toEqual(['201', '400', '401', '413', '415']);
-    expect(document.components.schemas.UploadImageDto.properties.file).toEqual(expect.objectContaining({ type: 'string', format: 'binary' }));
+    expect(document.components.schemas.UploadImageDto.properties.file).toEqual(
+      expect.objectContaining({ type: 'string', format: 'binary' }),
+    );
     expect(Object.keys(upload.requestBody.content)).toEqual(['multipart/form-data']);
-    for (const path of ['/api/auth/token', '/api/auth/refresh', '/api/health', '/media/{imageId}/{signature}/{file}', '/media/x/{token}/{file}']) {
+    for (const path of [
+      '/api/auth/token',
+      '/api/auth/refresh',
+      '/api/health',
+      '/media/{imageId}/{signature}/{file}',
+      '/media/x/{token}/{file}',
+    ]) {
       const operation = Object.values(document.paths[path])[0] as { security?: unknown };
       expect({ path, security: operation.security }).toEqual({ path, security: undefined });
     }
-    expect(document.paths['/media/x/{token}/{file}'].get.responses['200'].content['image/jpeg'].schema).toEqual({ type: 'string', format: 'binary' });
-    expect(Object.keys(document.paths['/media/x/{token}/{file}'].get.responses).sort()).toEqual(['200', '304', '403', '404', '410']);
+    expect(document.paths['/media/x/{token}/{file}'].get.responses['200'].content['image/jpeg'].schema).toEqual({
+      type: 'string',
+      format: 'binary',
+    });
+    expect(Object.keys(document.paths['/media/x/{token}/{file}'].get.responses).sort()).toEqual([
+      '200',
+      '304',
+      '403',
+      '404',
+      '410',
+    ]);
     expect(document.components.schemas.ErrorDto.required).toEqual(['statusCode', 'error', 'message']);
-    expect(document.paths['/api/images/{id}/expiring-links'].post.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/CreateExpiringLinkDto' });
+    expect(
+      document.paths['/api/images/{id}/expiring-links'].post.requestBody.content['application/json'].schema,
+    ).toEqual({ $ref: '#/components/schemas/CreateExpiringLinkDto' });
   });
 
   it('serves Swagger UI (assets from the package, no CDN) and the YAML document', async () => {

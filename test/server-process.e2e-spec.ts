@@ -57,7 +57,10 @@ describe('server and CLI processes on an embedded PostgreSQL', () => {
     const res = await login('alice', 'secret12');
     expect(res.status).toBe(200);
     const { accessToken } = (await res.json()) as { accessToken: string };
-    expect(await me(accessToken)).toMatchObject({ username: 'alice', tier: { name: 'Premium', thumbnailHeights: [200, 400] } });
+    expect(await me(accessToken)).toMatchObject({
+      username: 'alice',
+      tier: { name: 'Premium', thumbnailHeights: [200, 400] },
+    });
 
     const updated = await cli('create-user', 'alice', '--password', 'secret34', '--tier', 'Enterprise');
     expect(updated).toMatchObject({ code: 0, stdout: 'Updated user alice (tier Enterprise)\n' });

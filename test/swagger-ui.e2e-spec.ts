@@ -23,7 +23,11 @@ describe('Swagger UI in a browser', () => {
   });
 
   /** Opens an operation, presses "Try it out", lets `fill` set inputs, executes, returns status and body. */
-  async function tryItOut(id: string, fill: (op: Locator) => Promise<void> = async () => undefined, screenshot?: string) {
+  async function tryItOut(
+    id: string,
+    fill: (op: Locator) => Promise<void> = async () => undefined,
+    screenshot?: string,
+  ) {
     const op = page.locator(`#operations-${id}`);
     if (!(await op.locator('.try-out__btn').isVisible())) await op.locator('.opblock-summary').click();
     const tryOut = op.locator('.try-out__btn');
@@ -33,7 +37,10 @@ describe('Swagger UI in a browser', () => {
     const status = op.locator('.live-responses-table tbody .response-col_status').first();
     await status.waitFor();
     const body = await op.locator('.live-responses-table .microlight').first().innerText();
-    const result = { status: Number((await status.innerText()).trim()), body: JSON.parse(body) as Record<string, unknown> };
+    const result = {
+      status: Number((await status.innerText()).trim()),
+      body: JSON.parse(body) as Record<string, unknown>,
+    };
     if (screenshot) await op.screenshot({ path: join(ARTIFACTS, screenshot) });
     await op.locator('.btn-clear').click();
     return result;
@@ -44,7 +51,9 @@ describe('Swagger UI in a browser', () => {
     await page.locator('#operations-auth-Auth_token').waitFor();
 
     const login = await tryItOut('auth-Auth_token', (op) =>
-      op.locator('textarea.body-param__text').fill(JSON.stringify({ username: 'swagger-user', password: 'swagger-password' })),
+      op
+        .locator('textarea.body-param__text')
+        .fill(JSON.stringify({ username: 'swagger-user', password: 'swagger-password' })),
     );
     expect(login.status).toBe(200);
     const accessToken = login.body.accessToken as string;
@@ -60,10 +69,14 @@ describe('Swagger UI in a browser', () => {
 
     const file = join(ARTIFACTS, 'upload-from-swagger.png');
     writeFileSync(file, await fixtures.png(320, 240));
-    const upload = await tryItOut('images-Images_upload', async (op) => {
-      await op.locator('input[type="file"]').setInputFiles(file);
-      await op.locator('input[placeholder="title"]').fill('From Swagger UI');
-    }, 'swagger-upload.png');
+    const upload = await tryItOut(
+      'images-Images_upload',
+      async (op) => {
+        await op.locator('input[type="file"]').setInputFiles(file);
+        await op.locator('input[placeholder="title"]').fill('From Swagger UI');
+      },
+      'swagger-upload.png',
+    );
     expect(upload.status).toBe(201);
     expect(upload.body).toMatchObject({ title: 'From Swagger UI', format: 'png', width: 320, height: 240 });
     const links = upload.body.links as { thumbnails: Array<{ height: number; url: string }>; original: string };

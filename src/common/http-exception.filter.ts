@@ -36,8 +36,12 @@ export class HttpExceptionFilter implements ExceptionFilter {
       const statusCode = exception.getStatus();
       const payload = exception.getResponse();
       // Extra fields a thrower chose to add (retryAfter; the health check's per-dependency details) stay.
-      const { message: raw, error: _error, statusCode: _status, ...extra } =
-        typeof payload === 'string' ? { message: payload } : (payload as Record<string, unknown>);
+      const {
+        message: raw,
+        error: _error,
+        statusCode: _status,
+        ...extra
+      } = typeof payload === 'string' ? { message: payload } : (payload as Record<string, unknown>);
       const message = Array.isArray(raw)
         ? raw.join('; ')
         : typeof raw === 'string'
@@ -48,7 +52,11 @@ export class HttpExceptionFilter implements ExceptionFilter {
       return { ...extra, statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
     }
     if (exception instanceof DomainError) {
-      return { statusCode: exception.status, error: STATUS_CODES[exception.status] ?? 'Error', message: exception.message };
+      return {
+        statusCode: exception.status,
+        error: STATUS_CODES[exception.status] ?? 'Error',
+        message: exception.message,
+      };
     }
     // Errors raised by Express middleware (body parser) carry a 4xx status of their own.
     const status = (exception as { status?: unknown; type?: unknown })?.status;

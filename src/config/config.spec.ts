@@ -53,7 +53,12 @@ describe('loadConfig', () => {
     expect(problems({ NODE_ENV: 'production', JWT_SECRET: 'short', LINK_SECRET: secret })).toEqual([
       'JWT_SECRET: each secret must be at least 32 characters',
     ]);
-    const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret, LINK_SECRET: `${secret}a, ${secret}b`, DATA_DIR: dataDir() });
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      JWT_SECRET: secret,
+      LINK_SECRET: `${secret}a, ${secret}b`,
+      DATA_DIR: dataDir(),
+    });
     expect(config.linkSecrets).toEqual([`${secret}a`, `${secret}b`]);
   });
 
@@ -70,7 +75,9 @@ describe('loadConfig', () => {
   });
 
   it('takes ADMIN_USERNAME and ADMIN_PASSWORD together only', () => {
-    expect(problems({ ADMIN_USERNAME: 'root' })).toEqual(['ADMIN_PASSWORD: ADMIN_USERNAME and ADMIN_PASSWORD go together']);
+    expect(problems({ ADMIN_USERNAME: 'root' })).toEqual([
+      'ADMIN_PASSWORD: ADMIN_USERNAME and ADMIN_PASSWORD go together',
+    ]);
     expect(loadConfig({ DATA_DIR: dataDir(), ADMIN_USERNAME: 'root', ADMIN_PASSWORD: 'long-enough' }).admin).toEqual({
       username: 'root',
       password: 'long-enough',
@@ -79,6 +86,8 @@ describe('loadConfig', () => {
 
   it('derives PUBLIC_URL from PORT and trims a trailing slash', () => {
     expect(loadConfig({ DATA_DIR: dataDir(), PORT: '8080' }).publicUrl).toBe('http://localhost:8080');
-    expect(loadConfig({ DATA_DIR: dataDir(), PUBLIC_URL: 'https://img.example.com/' }).publicUrl).toBe('https://img.example.com');
+    expect(loadConfig({ DATA_DIR: dataDir(), PUBLIC_URL: 'https://img.example.com/' }).publicUrl).toBe(
+      'https://img.example.com',
+    );
   });
 });

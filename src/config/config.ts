@@ -15,7 +15,12 @@ const optionalString = z
 const secretList = optionalString.pipe(
   z
     .string()
-    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
     .refine((list) => list.every((s) => s.length >= 32), 'each secret must be at least 32 characters')
     .optional(),
 );
@@ -46,7 +51,9 @@ const envSchema = z
       .string()
       .trim()
       .default('false')
-      .transform((v): boolean | number | string => (v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v)),
+      .transform((v): boolean | number | string =>
+        v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v,
+      ),
     LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
   })
   .superRefine((env, ctx) => {
@@ -56,10 +63,18 @@ const envSchema = z
       }
     }
     if (env.STORAGE === 's3') {
-      ctx.addIssue({ code: 'custom', path: ['STORAGE'], message: 's3 storage is not available in this version; use local' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['STORAGE'],
+        message: 's3 storage is not available in this version; use local',
+      });
     }
     if (!!env.ADMIN_USERNAME !== !!env.ADMIN_PASSWORD) {
-      ctx.addIssue({ code: 'custom', path: ['ADMIN_PASSWORD'], message: 'ADMIN_USERNAME and ADMIN_PASSWORD go together' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ADMIN_PASSWORD'],
+        message: 'ADMIN_USERNAME and ADMIN_PASSWORD go together',
+      });
     }
   });
 

@@ -103,8 +103,7 @@ export async function startEmbeddedPostgres(
   if (runAs.uid !== undefined) chownSync(clusterDir, runAs.uid, runAs.gid!);
   const exec = (file: string, args: string[], options: ExecFileOptions = {}) =>
     run(file, args, { ...runAs, ...options, env: { ...process.env, LC_ALL: 'C' } });
-  const urlFor = (port: number) =>
-    `postgres://${DB_USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+  const urlFor = (port: number) => `postgres://${DB_USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
 
   const running = readPostmaster(clusterDir);
   if (running && isAlive(running.pid)) {

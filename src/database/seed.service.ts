@@ -34,10 +34,9 @@ export class SeedService implements OnApplicationBootstrap {
 
   private async seedTiers(): Promise<void> {
     await this.dataSource.transaction(async (tx) => {
-      await tx.query(
-        `INSERT INTO sizes (height) SELECT unnest($1::int[]) ON CONFLICT (height) DO NOTHING`,
-        [BUILT_IN_SIZES],
-      );
+      await tx.query(`INSERT INTO sizes (height) SELECT unnest($1::int[]) ON CONFLICT (height) DO NOTHING`, [
+        BUILT_IN_SIZES,
+      ]);
       for (const tier of BUILT_IN_TIERS) {
         const created: Array<{ id: number }> = await tx.query(
           `INSERT INTO tiers (name, "originalLink", "expiringLinks") VALUES ($1, $2, $3)

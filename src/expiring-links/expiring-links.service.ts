@@ -77,7 +77,8 @@ export class ExpiringLinksService {
   async deleteExpired(): Promise<number> {
     const cutoff = new Date(this.clock.now().getTime() - RETENTION_MS);
     const result = await this.links.delete({ expiresAt: LessThan(cutoff) });
-    if (result.affected) this.logger.log(`Deleted ${result.affected} expiring links that ended before ${cutoff.toISOString()}`);
+    if (result.affected)
+      this.logger.log(`Deleted ${result.affected} expiring links that ended before ${cutoff.toISOString()}`);
     return result.affected ?? 0;
   }
 }

@@ -18,7 +18,12 @@ const INDICATORS: SchemaObject = {
 };
 const HEALTH_SCHEMA: SchemaObject = {
   type: 'object',
-  properties: { status: { type: 'string', enum: ['ok', 'error'] }, info: INDICATORS, error: INDICATORS, details: INDICATORS },
+  properties: {
+    status: { type: 'string', enum: ['ok', 'error'] },
+    info: INDICATORS,
+    error: INDICATORS,
+    details: INDICATORS,
+  },
   example: { status: 'ok', info: { database: { status: 'up' }, storage: { status: 'up' } }, error: {}, details: {} },
 };
 

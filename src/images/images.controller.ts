@@ -75,11 +75,7 @@ export class ImagesController {
   @ApiIdParam()
   @ApiOkResponse({ type: ImageDto })
   @ApiErrors(400, 401, 404)
-  update(
-    @CurrentUser() user: Principal,
-    @IdParam() imageId: string,
-    @Body() body: UpdateImageDto,
-  ): Promise<ImageDto> {
+  update(@CurrentUser() user: Principal, @IdParam() imageId: string, @Body() body: UpdateImageDto): Promise<ImageDto> {
     return this.images.update(user, imageId, body);
   }
 

@@ -59,21 +59,19 @@ export class ImagesService implements OnApplicationBootstrap {
       const info = await this.processor.inspect(tempPath, this.config.maxInputPixels);
       const id = randomUUID();
       await this.storage.putFile(originalKey(id), tempPath);
-      let image: Image;
+      const image = this.images.create({
+        id,
+        ownerId: owner.id,
+        title: input.title ?? null,
+        description: input.description ?? null,
+        format: info.format,
+        width: info.width,
+        height: info.height,
+        bytes: file.size,
+        createdAt: this.clock.now(),
+      });
       try {
-        image = await this.images.save(
-          this.images.create({
-            id,
-            ownerId: owner.id,
-            title: input.title ?? null,
-            description: input.description ?? null,
-            format: info.format,
-            width: info.width,
-            height: info.height,
-            bytes: file.size,
-            createdAt: this.clock.now(),
-          }),
-        );
+        await this.images.insert(image);
       } catch (error) {
         await this.storage.deletePrefix(imagePrefix(id));
         throw error;

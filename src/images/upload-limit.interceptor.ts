@@ -31,7 +31,8 @@ export class UploadLimitInterceptor implements NestInterceptor {
     // The parser's own 413 ("File too large") gets the same, more useful message.
     return next.handle().pipe(
       catchError((error: unknown) => {
-        if (error instanceof PayloadTooLargeException) throw new PayloadTooLargeException(tooLarge(this.config.maxUploadBytes));
+        if (error instanceof PayloadTooLargeException)
+          throw new PayloadTooLargeException(tooLarge(this.config.maxUploadBytes));
         throw error;
       }),
     );

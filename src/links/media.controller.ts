@@ -1,4 +1,13 @@
-import { Controller, ForbiddenException, Get, GoneException, Headers, NotFoundException, Param, Res } from '@nestjs/common';
+import {
+  Controller,
+  ForbiddenException,
+  Get,
+  GoneException,
+  Headers,
+  NotFoundException,
+  Param,
+  Res,
+} from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import type { Response } from 'express';
@@ -91,7 +100,8 @@ export class MediaController {
   ): Promise<void> {
     const { variant, extension } = parseFile(file);
     if (!UUID.test(imageId)) throw new NotFoundException('No such link');
-    if (!this.links.verify(imageId, variant, signature)) throw new ForbiddenException('The link signature is not valid');
+    if (!this.links.verify(imageId, variant, signature))
+      throw new ForbiddenException('The link signature is not valid');
 
     const image = await this.image(imageId, extension);
     const owner = await this.grants.forUser(image.ownerId);

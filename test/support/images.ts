@@ -7,14 +7,19 @@ const noisy = (width: number, height: number, channels: 3 | 4) => {
   return sharp(data, { raw: { width, height, channels } });
 };
 
-export const png = (width: number, height: number, alpha = false) => noisy(width, height, alpha ? 4 : 3).png().toBuffer();
+export const png = (width: number, height: number, alpha = false) =>
+  noisy(width, height, alpha ? 4 : 3)
+    .png()
+    .toBuffer();
 export const jpeg = (width: number, height: number) => noisy(width, height, 3).jpeg({ quality: 90 }).toBuffer();
 export const gif = () => noisy(40, 30, 3).gif().toBuffer();
 export const webp = () => noisy(40, 30, 3).webp().toBuffer();
 export const tiff = () => noisy(40, 30, 3).tiff().toBuffer();
 export const avif = () => noisy(40, 30, 3).avif().toBuffer();
 export const svg = () =>
-  Buffer.from('<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="40" height="30"><rect width="40" height="30"/></svg>');
+  Buffer.from(
+    '<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="40" height="30"><rect width="40" height="30"/></svg>',
+  );
 
 /** A JPEG stored as width×height whose EXIF orientation (6: rotate 90° clockwise) makes it display as height×width. */
 export const rotatedJpeg = (width: number, height: number) =>
