@@ -34,13 +34,20 @@ describe('loadConfig', () => {
   });
 
   it('lists every bad variable with what is allowed', () => {
-    const list = problems({ PORT: 'eighty', MAX_UPLOAD_BYTES: '-1', DATABASE_URL: 'mysql://x', STORAGE: 'ftp' });
+    const list = problems({
+      PORT: 'eighty',
+      MAX_UPLOAD_BYTES: '-1',
+      DATABASE_URL: 'mysql://x',
+      STORAGE: 'ftp',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+    });
     expect(list).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^PORT: /),
         expect.stringMatching(/^MAX_UPLOAD_BYTES: /),
         expect.stringMatching(/^DATABASE_URL: must be a postgres/),
         expect.stringMatching(/^STORAGE: .*local.*s3/),
+        expect.stringMatching(/^REDIS_URL: BullMQ workers are not available in this version/),
       ]),
     );
   });

@@ -37,8 +37,17 @@ const envSchema = z
       z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }).optional(),
     ),
     DATA_DIR: z.string().trim().min(1).default('./data'),
-    STORAGE: z.enum(['local', 's3']).default('local'),
-    REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+    STORAGE: z
+      .enum(['local', 's3'])
+      .default('local')
+      .refine((v) => v === 'local', 's3 storage is not available in this version; use local'),
+    // Refused until the BullMQ workers exist, rather than silently ignored.
+    REDIS_URL: optionalString
+      .pipe(z.url({ protocol: /^rediss?$/ }).optional())
+      .refine(
+        (v) => v === undefined,
+        'BullMQ workers are not available in this version; unset it (jobs run in-process)',
+      ),
     JWT_SECRET: secretList,
     LINK_SECRET: secretList,
     ACCESS_TOKEN_TTL: positiveInt(15 * 60, 24 * 3600),
@@ -61,13 +70,6 @@ const envSchema = z
       for (const key of ['JWT_SECRET', 'LINK_SECRET'] as const) {
         if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when NODE_ENV=production' });
       }
-    }
-    if (env.STORAGE === 's3') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['STORAGE'],
-        message: 's3 storage is not available in this version; use local',
-      });
     }
     if (!!env.ADMIN_USERNAME !== !!env.ADMIN_PASSWORD) {
       ctx.addIssue({

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 /** The environment of a child server or CLI: no DATABASE_URL, so it uses the embedded PostgreSQL. */
 export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', ...extra };
-  delete env.DATABASE_URL;
+  for (const key of ['DATABASE_URL', 'REDIS_URL', 'STORAGE', 'PUBLIC_URL', 'JWT_SECRET', 'LINK_SECRET']) delete env[key];
   delete env.NODE_OPTIONS;
   return env;
 }
