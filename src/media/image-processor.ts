@@ -41,6 +41,10 @@ export function sniff(head: Buffer): string | null {
   return SIGNATURES.find((s) => s.test(head))?.name ?? null;
 }
 
+// Every input is seen once (uploads) or rarely (thumbnails, kept after): libvips' operation cache would only
+// hold memory.
+sharp.cache(false);
+
 /**
  * The only place that talks to sharp. Refusals are cheap first: magic bytes, then the header's pixel count
  * (before any decoding), then one full decode that finds broken and truncated files.
