@@ -1,0 +1,187 @@
+import './admin-env.js'; // before adminjs: sets ADMIN_JS_TMP_DIR / ADMIN_JS_SKIP_BUNDLE
+import { AdminModule as AdminJsModule, ExpressLoader } from '@adminjs/nestjs';
+import type { AdminModuleOptions } from '@adminjs/nestjs';
+import { Injectable, Module } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import AdminJS, { type CurrentAdmin } from 'adminjs';
+import type { Request } from 'express';
+import { createHmac } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { AuthModule } from '../auth/auth.module.js';
+import { LoginLimiterService } from '../auth/login-limiter.service.js';
+import { PasswordService } from '../auth/password.service.js';
+import { Clock } from '../common/clock.js';
+import { AppConfig } from '../config/config.js';
+import { ImagesModule } from '../images/images.module.js';
+import { ImagesService } from '../images/images.service.js';
+import { PermanentLinks } from '../links/permanent-links.js';
+import { GrantsService } from '../tiers/grants.service.js';
+import { User } from '../users/user.entity.js';
+import { UsersModule } from '../users/users.module.js';
+import { componentLoader } from './component-loader.js';
+import { buildResources } from './resources.js';
+import { AdminSessionStore } from './session-store.js';
+
+// @adminjs/nestjs always calls admin.watch(), which outside production starts a rollup watcher that keeps node
+// alive after app.close() and rewrites the bundle. The bundle is built once by `npm run build` and served from
+// disk instead; ADMIN_JS_WATCH=true brings the watcher back while editing src/admin/components (development).
+if (process.env.NODE_ENV !== 'production' && process.env.ADMIN_JS_WATCH !== 'true') {
+  AdminJS.prototype.watch = async () => undefined;
+}
+
+export const ADMIN_ROOT = '/admin';
+export const ADMIN_COOKIE = 'image_api_admin';
+const SESSION_HOURS = 8;
+
+/** The session cookie's signing secrets: derived from JWT_SECRET, so no variable of its own (first signs, all verify). */
+export function adminCookieSecrets(config: AppConfig): string[] {
+  return config.jwtSecrets.map((secret) =>
+    createHmac('sha256', secret).update('admin-session-cookie').digest('base64url'),
+  );
+}
+
+/** Builds the AdminJS options from the application's services. */
+@Injectable()
+export class AdminPanelOptions {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly config: AppConfig,
+    private readonly passwords: PasswordService,
+    private readonly limiter: LoginLimiterService,
+    private readonly images: ImagesService,
+    private readonly links: PermanentLinks,
+    private readonly grants: GrantsService,
+    private readonly clock: Clock,
+    private readonly sessions: AdminSessionStore,
+  ) {}
+
+  /**
+   * Only administrators get in. An unknown user costs the same hash verification as a wrong password, and a
+   * non-admin with the right password gets the same answer as a wrong password. Failures count towards the
+   * same per-username-and-address limit as API logins.
+   */
+  async authenticate(email: unknown, password: unknown, req?: Request): Promise<CurrentAdmin | null> {
+    const username = typeof email === 'string' ? email.trim() : '';
+    const secret = typeof password === 'string' ? password : '';
+    const address = req?.ip ?? 'unknown';
+    try {
+      await this.limiter.assertAllowed(username, address);
+    } catch (error) {
+      throw new Error((error as Error).message); // shown on the login page
+    }
+    const user = await this.dataSource
+      .getRepository(User)
+      .findOne({ where: { username }, select: { id: true, username: true, passwordHash: true, isAdmin: true } });
+    const ok = await this.passwords.verify(user?.passwordHash, secret);
+    if (!ok || !user?.isAdmin) {
+      await this.limiter.recordFailure(username, address);
+      return null;
+    }
+    await this.limiter.reset(username, address);
+    // A new session id at login (no session fixation); @adminjs/express then stores adminUser in it.
+    const session = req?.session;
+    if (session)
+      await new Promise<void>((resolve, reject) => session.regenerate((err) => (err ? reject(err) : resolve())));
+    return { id: user.id, email: user.username, title: user.username };
+  }
+
+  build(): AdminModuleOptions {
+    const secure = this.config.publicUrl.startsWith('https:');
+    return {
+      adminJsOptions: {
+        rootPath: ADMIN_ROOT,
+        loginPath: `${ADMIN_ROOT}/login`,
+        logoutPath: `${ADMIN_ROOT}/logout`,
+        componentLoader,
+        resources: buildResources({
+          dataSource: this.dataSource,
+          passwords: this.passwords,
+          images: this.images,
+          links: this.links,
+          grants: this.grants,
+          clock: this.clock,
+        }),
+        branding: { companyName: 'Image API', withMadeWithLove: false, logo: false },
+        settings: { defaultPerPage: 20 },
+        locale: {
+          language: 'en',
+          availableLanguages: ['en'],
+          translations: {
+            en: {
+              labels: { User: 'Users', Tier: 'Tiers', Size: 'Sizes', Image: 'Images', ExpiringLink: 'Expiring links' },
+              actions: { revoke: 'Revoke' },
+              messages: { invalidCredentials: 'Wrong username or password' },
+              components: {
+                Login: {
+                  welcomeHeader: 'Image API',
+                  welcomeMessage: 'Administrators only.',
+                  properties: { email: 'Username', password: 'Password' },
+                },
+              },
+              resources: {
+                User: { properties: { tierId: 'Tier', isAdmin: 'Administrator' } },
+                Tier: {
+                  properties: {
+                    sizeIds: 'Thumbnail sizes',
+                    thumbnailHeights: 'Thumbnail heights',
+                    originalLink: 'Original link',
+                    expiringLinks: 'Expiring links',
+                  },
+                },
+                Size: { properties: { height: 'Height (px)' } },
+                Image: { properties: { previewUrl: 'Preview', ownerId: 'Owner' } },
+                ExpiringLink: {
+                  properties: {
+                    imageId: 'Image',
+                    createdById: 'Created by',
+                    expiresAt: 'Expires at',
+                    revokedAt: 'Revoked at',
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+      auth: {
+        cookieName: ADMIN_COOKIE,
+        // express-session takes a list (first signs, all verify); @adminjs/express passes this through as `secret`.
+        cookiePassword: adminCookieSecrets(this.config) as unknown as string,
+        authenticate: (email: string, password: string, ctx?: { req?: Request }) =>
+          this.authenticate(email, password, ctx?.req),
+      },
+      sessionOptions: {
+        secret: adminCookieSecrets(this.config), // @adminjs/express sets it from cookiePassword anyway
+        store: this.sessions.store,
+        resave: false,
+        saveUninitialized: false,
+        rolling: true,
+        // Behind a TLS-terminating proxy, set TRUST_PROXY so that req.secure is true and the cookie is sent.
+        cookie: { httpOnly: true, sameSite: 'lax', secure, path: ADMIN_ROOT, maxAge: SESSION_HOURS * 3600_000 },
+      },
+    };
+  }
+}
+
+@Module({
+  imports: [UsersModule, ImagesModule, AuthModule],
+  providers: [AdminSessionStore, AdminPanelOptions],
+  exports: [AdminPanelOptions],
+})
+class AdminPanelDepsModule {}
+
+/**
+ * AdminJS at /admin (issue 5): Users, Tiers, Sizes, Images, Expiring links. ExpressLoader explicitly: the default
+ * loader is chosen before the HTTP adapter exists and answers 404 under @nestjs/testing.
+ */
+@Module({
+  imports: [
+    AdminJsModule.createAdminAsync({
+      imports: [AdminPanelDepsModule],
+      inject: [AdminPanelOptions],
+      customLoader: ExpressLoader,
+      useFactory: (options: AdminPanelOptions) => options.build(),
+    }),
+  ],
+})
+export class AdminModule {}
