@@ -3,6 +3,7 @@ import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { JobQueue } from '../src/jobs/job-queue.js';
 import { ImageProcessor } from '../src/media/image-processor.js';
+import { GrantsService } from '../src/tiers/grants.service.js';
 import { bootApp, type TestApp } from './support/app.js';
 import * as fixtures from './support/images.js';
 
@@ -47,11 +48,14 @@ describe('images', () => {
     return existsSync(dir) ? readdirSync(dir).length : 0;
   };
   const uploadsLeft = () => readdirSync(join(t.config.dataDir, 'uploads')).length;
-  const setTier = (username: string, tier: string) =>
-    t.dataSource.query(`UPDATE users SET "tierId" = (SELECT id FROM tiers WHERE name = $2) WHERE username = $1`, [
+  /** An administrator's change made in SQL; awaits its NOTIFY so the next request must see it. */
+  const setTier = async (username: string, tier: string) => {
+    await t.dataSource.query(`UPDATE users SET "tierId" = (SELECT id FROM tiers WHERE name = $2) WHERE username = $1`, [
       username,
       tier,
     ]);
+    await t.app.get(GrantsService).settled();
+  };
 
   describe('links by tier', () => {
     it('Basic gets one 200px thumbnail and no original', async () => {
@@ -140,6 +144,7 @@ describe('images', () => {
       await t.dataSource.query(
         `INSERT INTO tier_sizes ("tierId", "sizeId") SELECT t.id, s.id FROM tiers t, sizes s WHERE t.name = 'Enterprise' AND s.height = 150`,
       );
+      await t.app.get(GrantsService).settled();
       try {
         const fresh = (
           await t.http().get(`/api/images/${image.id}`).auth(tokens.enterprise, { type: 'bearer' }).expect(200)
@@ -154,6 +159,7 @@ describe('images', () => {
         expect(await fixtures.describeImage(body)).toMatchObject({ width: 150, height: 150 });
       } finally {
         await t.dataSource.query(`DELETE FROM tier_sizes WHERE "sizeId" = (SELECT id FROM sizes WHERE height = 150)`);
+        await t.app.get(GrantsService).settled();
       }
     });
   });

@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { LRUCache } from 'lru-cache';
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
 
@@ -39,6 +40,7 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
   private listening = false;
   private stopped = false;
   private reconnectTimer?: NodeJS.Timeout;
+  private readonly markers = new Map<string, () => void>();
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
@@ -62,6 +64,19 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
       entry.catch(() => this.cache.delete(userId));
     }
     return entry;
+  }
+
+  /**
+   * Resolves once every change committed before this call has reached this instance's listener: PostgreSQL
+   * delivers notifications in commit order, so receiving a marker sent now means all earlier ones arrived.
+   * For writers that must read their own change through the cache at once (tests, scripts).
+   */
+  async settled(): Promise<void> {
+    if (!this.listening) return; // the cache is bypassed meanwhile
+    const marker = `settled:${randomUUID()}`;
+    const received = new Promise<void>((resolve) => this.markers.set(marker, resolve));
+    await this.dataSource.query(`SELECT pg_notify('${CHANNEL}', $1)`, [marker]);
+    await received;
   }
 
   /** Drops every cached principal (also done on every NOTIFY). */
@@ -123,7 +138,14 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
     this.listener = client;
     client.on('error', lost);
     client.on('end', () => lost('connection ended'));
-    client.on('notification', () => this.cache.clear());
+    client.on('notification', ({ payload }) => {
+      this.cache.clear();
+      const marker = payload ? this.markers.get(payload) : undefined;
+      if (marker) {
+        this.markers.delete(payload!);
+        marker();
+      }
+    });
     try {
       await client.connect();
       await client.query(`LISTEN ${CHANNEL}`);
