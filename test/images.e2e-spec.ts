@@ -150,7 +150,7 @@ describe('images', () => {
           await t.http().get(`/api/images/${image.id}`).auth(tokens.enterprise, { type: 'bearer' }).expect(200)
         ).body as ImageBody;
         const link = fresh.links.thumbnails.find((l) => l.height === 150)!;
-        const spy = jest.spyOn(t.app.get(ImageProcessor), 'thumbnail');
+        const spy = jest.spyOn(t.app.get(ImageProcessor), 'thumbnails');
         const responses = await Promise.all(Array.from({ length: 6 }, () => fetchLink(link.url)));
         expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
         expect(spy).toHaveBeenCalledTimes(1);

@@ -34,39 +34,55 @@ export class ThumbnailsService implements OnModuleInit {
     const key = thumbnailKey(imageId, height);
     const stored = await this.storage.get(key);
     if (stored) return stored;
-    if (!(await this.make(imageId, format, height))) return null;
+    if (!(await this.make(imageId, format, [height]))) return null;
     return this.storage.get(key);
   }
 
-  /** Makes the thumbnail unless it exists; false when the original is gone. */
-  make(imageId: string, format: ImageFormat, height: number): Promise<boolean> {
-    const key = thumbnailKey(imageId, height);
-    let work = this.inFlight.get(key);
-    if (!work) {
-      work = (async () => {
-        if (await this.storage.exists(key)) return true;
-        const original = await this.storage.read(originalKey(imageId));
-        if (!original) return false;
-        await this.storage.putBuffer(key, await this.processor.thumbnail(original, height, format));
-        // Deleted while we worked? Then what we just wrote is an orphan: remove it again.
-        if (!(await this.storage.exists(originalKey(imageId)))) {
-          await this.storage.deletePrefix(imagePrefix(imageId));
-          return false;
-        }
-        return true;
-      })().finally(() => this.inFlight.delete(key));
-      this.inFlight.set(key, work);
+  /**
+   * Makes those of `heights` that are not stored yet, from one decode of the original; false when the
+   * original is gone. A height already being made here is waited for, not made twice.
+   */
+  async make(imageId: string, format: ImageFormat, heights: number[]): Promise<boolean> {
+    const waits: Array<Promise<boolean>> = [];
+    const todo: number[] = [];
+    for (const height of heights) {
+      const running = this.inFlight.get(thumbnailKey(imageId, height));
+      if (running) waits.push(running);
+      else todo.push(height);
     }
-    return work;
+    if (todo.length > 0) {
+      const work = this.produce(imageId, format, todo).finally(() => {
+        for (const height of todo) this.inFlight.delete(thumbnailKey(imageId, height));
+      });
+      for (const height of todo) this.inFlight.set(thumbnailKey(imageId, height), work);
+      waits.push(work);
+    }
+    return (await Promise.all(waits)).every(Boolean);
+  }
+
+  private async produce(imageId: string, format: ImageFormat, heights: number[]): Promise<boolean> {
+    const missing: number[] = [];
+    for (const height of heights) {
+      if (!(await this.storage.exists(thumbnailKey(imageId, height)))) missing.push(height);
+    }
+    if (missing.length === 0) return true;
+    const original = await this.storage.read(originalKey(imageId));
+    if (!original) return false;
+    const thumbnails = await this.processor.thumbnails(original, missing, format);
+    for (const [height, data] of thumbnails) await this.storage.putBuffer(thumbnailKey(imageId, height), data);
+    // Deleted while we worked? Then what we just wrote is an orphan: remove it again.
+    if (!(await this.storage.exists(originalKey(imageId)))) {
+      await this.storage.deletePrefix(imagePrefix(imageId));
+      return false;
+    }
+    return true;
   }
 
   /** Job handler: every height the owner's tier grants now. */
   private async makeGranted(imageId: string): Promise<void> {
     const image = await this.lookup.find(imageId);
-    if (!image) return;
-    const owner = await this.grants.forUser(image.ownerId);
-    for (const height of owner?.tier.thumbnailHeights ?? []) {
-      if (!(await this.make(imageId, image.format, height))) return;
-    }
+    const owner = image && (await this.grants.forUser(image.ownerId));
+    if (!image || !owner?.tier.thumbnailHeights.length) return;
+    await this.make(imageId, image.format, owner.tier.thumbnailHeights);
   }
 }

@@ -97,15 +97,35 @@ export class ImageProcessor {
   }
 
   /**
-   * A thumbnail `height` pixels high (never enlarged), width in proportion, EXIF orientation applied,
-   * metadata stripped, in the original's format (PNG keeps its alpha channel).
+   * Thumbnails `heights` pixels high (never enlarged), width in proportion, EXIF orientation applied,
+   * metadata stripped, in the original's format (PNG keeps its alpha channel). The original is decoded once,
+   * straight to the largest height (JPEG shrink-on-load), and the smaller ones are made from that.
    */
-  async thumbnail(original: Buffer, height: number, format: ImageFormat): Promise<Buffer> {
-    const pipeline = sharp(original, { limitInputPixels: false, failOn: 'none' })
+  async thumbnails(original: Buffer, heights: number[], format: ImageFormat): Promise<Map<number, Buffer>> {
+    const descending = [...new Set(heights)].sort((a, b) => b - a);
+    const input = sharp(original, { limitInputPixels: false, failOn: 'none' });
+    const { autoOrient: full } = await input.metadata(); // header only: the displayed size
+    const { data, info } = await input
       .autoOrient()
-      .resize({ height, withoutEnlargement: true });
-    return format === 'png'
-      ? pipeline.png({ compressionLevel: 6, adaptiveFiltering: true }).toBuffer()
-      : pipeline.jpeg({ quality: 82, mozjpeg: true }).toBuffer();
+      .resize({ height: descending[0], withoutEnlargement: true })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const encoded = await Promise.all(
+      descending.map(async (height) => {
+        let pipeline = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
+        // Widths from the original's proportions, not the intermediate's (rounded once, not twice).
+        if (height < info.height) {
+          const width = Math.max(1, Math.round((full.width * height) / full.height));
+          pipeline = pipeline.resize({ width, height, fit: 'fill' });
+        }
+        const output =
+          format === 'png'
+            ? pipeline.png({ compressionLevel: 6, adaptiveFiltering: true })
+            : pipeline.jpeg({ quality: 82, mozjpeg: true });
+        return [height, await output.toBuffer()] as const;
+      }),
+    );
+    return new Map(encoded);
   }
+
 }
