@@ -12,6 +12,8 @@ import { LoginLimiterService } from '../auth/login-limiter.service.js';
 import { PasswordService } from '../auth/password.service.js';
 import { Clock } from '../common/clock.js';
 import { AppConfig } from '../config/config.js';
+import { ExpiringLinksModule } from '../expiring-links/expiring-links.module.js';
+import { ExpiringLinksService } from '../expiring-links/expiring-links.service.js';
 import { ImagesModule } from '../images/images.module.js';
 import { ImagesService } from '../images/images.service.js';
 import { PermanentLinks } from '../links/permanent-links.js';
@@ -51,6 +53,7 @@ export class AdminPanelOptions {
     private readonly images: ImagesService,
     private readonly links: PermanentLinks,
     private readonly grants: GrantsService,
+    private readonly expiringLinks: ExpiringLinksService,
     private readonly clock: Clock,
     private readonly sessions: AdminSessionStore,
   ) {}
@@ -99,6 +102,7 @@ export class AdminPanelOptions {
           images: this.images,
           links: this.links,
           grants: this.grants,
+          expiringLinks: this.expiringLinks,
           clock: this.clock,
         }),
         branding: { companyName: 'Image API', withMadeWithLove: false, logo: false },
@@ -164,7 +168,7 @@ export class AdminPanelOptions {
 }
 
 @Module({
-  imports: [UsersModule, ImagesModule, AuthModule],
+  imports: [UsersModule, ImagesModule, AuthModule, ExpiringLinksModule],
   providers: [AdminSessionStore, AdminPanelOptions],
   exports: [AdminPanelOptions],
 })

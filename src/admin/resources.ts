@@ -13,6 +13,7 @@ import { type DataSource, In, Not } from 'typeorm';
 import type { PasswordService } from '../auth/password.service.js';
 import type { Clock } from '../common/clock.js';
 import { ExpiringLink } from '../expiring-links/expiring-link.entity.js';
+import type { ExpiringLinksService } from '../expiring-links/expiring-links.service.js';
 import { type ImageFormat, Image } from '../images/image.entity.js';
 import type { ImagesService } from '../images/images.service.js';
 import type { PermanentLinks, Variant } from '../links/permanent-links.js';
@@ -40,6 +41,7 @@ export interface AdminDeps {
   images: ImagesService;
   links: PermanentLinks;
   grants: GrantsService;
+  expiringLinks: ExpiringLinksService;
   clock: Clock;
 }
 
@@ -60,7 +62,7 @@ const stripSecrets = async (response: ActionResponse) => {
 const ALL_ACTIONS = ['list', 'show', 'new', 'edit', 'delete', 'bulkDelete', 'search'] as const;
 
 export function buildResources(deps: AdminDeps): ResourceWithOptions[] {
-  const { dataSource: ds, passwords, images, links, grants, clock } = deps;
+  const { dataSource: ds, passwords, images, links, grants, expiringLinks, clock } = deps;
   const pgCode = (error: unknown) => (error as { driverError?: { code?: string } }).driverError?.code;
 
   // ---------------------------------------------------------------- Users (virtual password field)
@@ -433,13 +435,7 @@ export function buildResources(deps: AdminDeps): ResourceWithOptions[] {
                 notice: { message: 'Cross-site request refused', type: 'error' },
               };
             }
-            await ds
-              .getRepository(ExpiringLink)
-              .createQueryBuilder()
-              .update()
-              .set({ revokedAt: clock.now() })
-              .where('id = :id AND "revokedAt" IS NULL', { id: record.id() })
-              .execute();
+            await expiringLinks.revoke(String(record.id()));
             const fresh = (await resource.findOne(String(record.id()), context)) ?? record;
             return {
               record: fresh.toJSON(currentAdmin),

@@ -2,7 +2,7 @@ import { ForbiddenException, Injectable, Logger, NotFoundException } from '@nest
 import { Interval } from '@nestjs/schedule';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { LessThan, type Repository } from 'typeorm';
+import { IsNull, LessThan, type Repository } from 'typeorm';
 import { Clock } from '../common/clock.js';
 import { ImageLookup } from '../images/image-lookup.service.js';
 import { ExpiringLinkTokens } from '../links/expiring-link-token.js';
@@ -66,10 +66,10 @@ export class ExpiringLinksService {
     return !row ? 'missing' : row.revokedAt ? 'revoked' : 'live';
   }
 
-  /** Revokes a link at once (admin panel). False when it does not exist. */
+  /** Revokes a link at once (admin panel); an earlier revocation keeps its time. False when it does not exist. */
   async revoke(linkId: string): Promise<boolean> {
-    const result = await this.links.update({ id: linkId }, { revokedAt: this.clock.now() });
-    return (result.affected ?? 0) > 0;
+    await this.links.update({ id: linkId, revokedAt: IsNull() }, { revokedAt: this.clock.now() });
+    return this.links.existsBy({ id: linkId });
   }
 
   /** Scheduled on every instance; the DELETE is idempotent, so running it twice costs nothing. */
