@@ -256,6 +256,8 @@ describe('images', () => {
         { limit: 101 },
         { limit: 'abc' },
         { limit: 2.5 },
+        { limit: '0x10' },
+        { limit: '1e1' },
         { cursor: 'nonsense' },
         { cursor: Buffer.from('["x","y"]').toString('base64url') },
       ]) {

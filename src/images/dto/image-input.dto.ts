@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 
 export class UploadImageDto {
@@ -39,7 +39,10 @@ export class ListImagesQueryDto {
   @Max(100)
   @Min(1)
   @IsInt()
-  @Type(() => Number)
+  // Decimal digits only: Number() would also take '0x10', '1e1' and ' 5 '.
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value,
+  )
   limit: number = 20;
 
   @ApiPropertyOptional({ description: 'The nextCursor of the previous page' })
