@@ -1,5 +1,7 @@
 import { jest } from '@jest/globals';
-import { readdirSync, existsSync } from 'node:fs';
+import { once } from 'node:events';
+import { existsSync, readdirSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { JobQueue } from '../src/jobs/job-queue.js';
 import { ImageProcessor } from '../src/media/image-processor.js';
@@ -387,6 +389,31 @@ describe('images', () => {
         Buffer.concat([await fixtures.png(10, 10), Buffer.alloc(2 * 1024 * 1024 - 4096)]),
       ).expect(201);
       expect(await countImages()).toBe(before + 1);
+      expect(uploadsLeft()).toBe(0);
+    });
+
+    it('a chunked upload over the limit (no Content-Length): cut off by the parser, 413 as a response', async () => {
+      const before = await countImages();
+      const { port } = new URL(t.baseUrl);
+      const socket = connect(Number(port), '127.0.0.1');
+      await once(socket, 'connect');
+      let response = '';
+      socket.on('data', (d: Buffer) => (response += d.toString()));
+      const chunk = (data: string) => `${Buffer.byteLength(data).toString(16)}\r\n${data}\r\n`;
+      socket.write(
+        `POST /api/images HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${tokens.premium}\r\n` +
+          `Content-Type: multipart/form-data; boundary=XB\r\nTransfer-Encoding: chunked\r\n\r\n` +
+          chunk('--XB\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\n'),
+      );
+      for (let sent = 0; sent < 3 * 1024 * 1024; sent += 64 * 1024) {
+        if (!socket.write(chunk('x'.repeat(64 * 1024)))) await once(socket, 'drain');
+      }
+      socket.write(chunk('\r\n--XB--\r\n') + '0\r\n\r\n');
+      while (!response.includes('}')) await once(socket, 'data');
+      socket.destroy();
+      expect(response).toMatch(/^HTTP\/1\.1 413 /);
+      expect(response).toContain('"message":"The file is larger than the limit of 2097152 bytes"');
+      expect(await countImages()).toBe(before);
       expect(uploadsLeft()).toBe(0);
     });
 

@@ -24,7 +24,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
     if (response.headersSent) {
-      response.destroy();
+      // Already answered (an early 413 while the body kept coming): leave it. Cut off mid-stream: close.
+      if (!response.writableEnded) response.destroy();
       return;
     }
     if (typeof body.retryAfter === 'number') response.setHeader('Retry-After', String(body.retryAfter));
