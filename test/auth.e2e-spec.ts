@@ -1,4 +1,6 @@
 import { createHmac } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { bootApp, TEST_JWT_SECRET, type TestApp } from './support/app.js';
 
 const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -141,5 +143,26 @@ describe('auth', () => {
   it('serves /api/health without a token', async () => {
     const res = await t.http().get('/api/health').expect(200);
     expect(res.body).toMatchObject({ status: 'ok', info: { database: { status: 'up' }, storage: { status: 'up' } } });
+  });
+
+  it('answers /api/health with 503 naming the dependency that is down', async () => {
+    const incoming = join(t.config.dataDir, 'files', '.incoming');
+    rmSync(incoming, { recursive: true, force: true });
+    mkdirSync(dirname(incoming), { recursive: true });
+    writeFileSync(incoming, 'not a directory'); // storage can no longer stage writes
+    try {
+      const res = await t.http().get('/api/health').expect(503);
+      expect(res.body).toMatchObject({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: 'A dependency is down; see details',
+        status: 'error',
+        info: { database: { status: 'up' } },
+      });
+      expect(res.body.details.storage).toEqual({ status: 'down', message: 'storage is not writable' });
+    } finally {
+      rmSync(incoming, { force: true });
+    }
+    await t.http().get('/api/health').expect(200);
   });
 });
