@@ -34,7 +34,7 @@ describe('database', () => {
 
     await t.dataSource.query(`UPDATE tiers SET "originalLink" = true WHERE name = 'Basic'`);
     await t.dataSource.query(`INSERT INTO sizes (height) VALUES (800)`);
-    await t.close({ drop: false });
+    await t.close({ keepDatabase: true });
 
     t = await bootApp({ db, env: { ADMIN_USERNAME: 'root', ADMIN_PASSWORD: 'a-new-password' } });
     try {
@@ -62,7 +62,7 @@ describe('database', () => {
       expect(await check.query(`SELECT count(*)::int AS n FROM tiers`)).toEqual([{ n: 3 }]);
     } finally {
       await check.destroy();
-      for (const t of instances) await t.close({ drop: false });
+      for (const t of instances) await t.close({ keepDatabase: true });
       await db.drop();
     }
   });

@@ -187,7 +187,7 @@ describe('expiring links', () => {
 
   it('keeps working across a restart', async () => {
     const link = await createOk({ expiresIn: 3000 });
-    await t.close({ drop: false });
+    await t.close({ keepDatabase: true, keepData: true });
     t = await bootApp({ clock, db: t.db, dataDir: t.config.dataDir });
     expect((await fetch(link.url.replace(/^http:\/\/127\.0\.0\.1:\d+/, t.baseUrl))).status).toBe(200);
   });

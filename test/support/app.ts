@@ -36,8 +36,8 @@ export interface TestApp {
   dataSource: DataSource;
   /** Creates (or updates) a user and returns a fresh access token for them. */
   login(username: string, options?: { tier?: string; isAdmin?: boolean; password?: string }): Promise<string>;
-  /** Stops the app; the database survives for a restart unless `drop` is true. */
-  close(options?: { drop?: boolean }): Promise<void>;
+  /** Stops the app, then drops its database and removes its data dir unless told to keep them (restarts). */
+  close(options?: { keepDatabase?: boolean; keepData?: boolean }): Promise<void>;
 }
 
 export interface BootOptions extends AppOptions {
@@ -79,12 +79,10 @@ export async function bootApp(options: BootOptions = {}): Promise<TestApp> {
       const res = await http().post('/api/auth/token').send({ username, password }).expect(200);
       return (res.body as { accessToken: string }).accessToken;
     },
-    async close({ drop = true } = {}) {
+    async close({ keepDatabase = false, keepData = false } = {}) {
       await app.close();
-      if (drop) {
-        await db.drop();
-        if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
-      }
+      if (!keepDatabase) await db.drop();
+      if (!keepData) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
