@@ -12,7 +12,7 @@ import { SeedModule } from './database/seed.module.js';
 import { HealthModule } from './health/health.module.js';
 import { ImagesModule } from './images/images.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
-import { LinksModule } from './links/links.module.js';
+import { ServingModule } from './serving/serving.module.js';
 import { StorageModule } from './storage/storage.module.js';
 import { TiersModule } from './tiers/tiers.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -39,7 +39,7 @@ export class AppModule {
         UsersModule,
         AuthModule,
         ImagesModule,
-        LinksModule,
+        ServingModule,
         HealthModule,
         AdminModule,
       ],

@@ -1,27 +1,29 @@
 import './admin-env.js'; // before adminjs: sets ADMIN_JS_TMP_DIR / ADMIN_JS_SKIP_BUNDLE
-import { AdminModule as AdminJsModule, ExpressLoader } from '@adminjs/nestjs';
+import { AdminModule as AdminJsModule } from '@adminjs/nestjs';
 import type { AdminModuleOptions } from '@adminjs/nestjs';
 import { Injectable, Module } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import AdminJS, { type CurrentAdmin } from 'adminjs';
 import type { Request } from 'express';
 import { createHmac } from 'node:crypto';
-import type { DataSource } from 'typeorm';
+import { TooManyLoginAttemptsError } from '../auth/auth.errors.js';
 import { AuthModule } from '../auth/auth.module.js';
-import { LoginLimiterService } from '../auth/login-limiter.service.js';
-import { PasswordService } from '../auth/password.service.js';
+import { AuthService } from '../auth/auth.service.js';
 import { Clock } from '../common/clock.js';
+import { DomainError } from '../common/domain-error.js';
 import { AppConfig } from '../config/config.js';
 import { ExpiringLinksModule } from '../expiring-links/expiring-links.module.js';
 import { ExpiringLinksService } from '../expiring-links/expiring-links.service.js';
 import { ImagesModule } from '../images/images.module.js';
 import { ImagesService } from '../images/images.service.js';
+import { LinksModule } from '../links/links.module.js';
 import { PermanentLinks } from '../links/permanent-links.js';
 import { GrantsService } from '../tiers/grants.service.js';
-import { User } from '../users/user.entity.js';
+import { TiersService } from '../tiers/tiers.service.js';
 import { UsersModule } from '../users/users.module.js';
+import { UsersService } from '../users/users.service.js';
+import { GuardedExpressLoader } from './admin-loader.js';
 import { componentLoader } from './component-loader.js';
-import { buildResources } from './resources.js';
+import { buildResources } from './resources/index.js';
 import { AdminSessionStore } from './session-store.js';
 
 // @adminjs/nestjs always calls admin.watch(), which outside production starts a rollup watcher that keeps node
@@ -46,10 +48,10 @@ export function adminCookieSecrets(config: AppConfig): string[] {
 @Injectable()
 export class AdminPanelOptions {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly config: AppConfig,
-    private readonly passwords: PasswordService,
-    private readonly limiter: LoginLimiterService,
+    private readonly auth: AuthService,
+    private readonly users: UsersService,
+    private readonly tiers: TiersService,
     private readonly images: ImagesService,
     private readonly links: PermanentLinks,
     private readonly grants: GrantsService,
@@ -59,28 +61,23 @@ export class AdminPanelOptions {
   ) {}
 
   /**
-   * Only administrators get in. An unknown user costs the same hash verification as a wrong password, and a
-   * non-admin with the right password gets the same answer as a wrong password. Failures count towards the
-   * same per-username-and-address limit as API logins.
+   * Only administrators get in, through the API's login flow (same limit, same cost for unknown users; a
+   * non-admin with the right password gets the same answer as a wrong password).
    */
   async authenticate(email: unknown, password: unknown, req?: Request): Promise<CurrentAdmin | null> {
-    const username = typeof email === 'string' ? email.trim() : '';
-    const secret = typeof password === 'string' ? password : '';
-    const address = req?.ip ?? 'unknown';
+    const credentials = {
+      username: typeof email === 'string' ? email.trim() : '',
+      password: typeof password === 'string' ? password : '',
+      address: req?.ip ?? 'unknown',
+    };
+    let user;
     try {
-      await this.limiter.assertAllowed(username, address);
+      user = await this.auth.verifyCredentials(credentials, { requireAdmin: true });
     } catch (error) {
-      throw new Error((error as Error).message); // shown on the login page
+      if (error instanceof TooManyLoginAttemptsError) throw new Error(error.message); // shown on the login page
+      if (error instanceof DomainError) return null;
+      throw error;
     }
-    const user = await this.dataSource
-      .getRepository(User)
-      .findOne({ where: { username }, select: { id: true, username: true, passwordHash: true, isAdmin: true } });
-    const ok = await this.passwords.verify(user?.passwordHash, secret);
-    if (!ok || !user?.isAdmin) {
-      await this.limiter.recordFailure(username, address);
-      return null;
-    }
-    await this.limiter.reset(username, address);
     // A new session id at login (no session fixation); @adminjs/express then stores adminUser in it.
     const session = req?.session;
     if (session)
@@ -97,8 +94,8 @@ export class AdminPanelOptions {
         logoutPath: `${ADMIN_ROOT}/logout`,
         componentLoader,
         resources: buildResources({
-          dataSource: this.dataSource,
-          passwords: this.passwords,
+          users: this.users,
+          tiers: this.tiers,
           images: this.images,
           links: this.links,
           grants: this.grants,
@@ -168,7 +165,7 @@ export class AdminPanelOptions {
 }
 
 @Module({
-  imports: [UsersModule, ImagesModule, AuthModule, ExpiringLinksModule],
+  imports: [UsersModule, ImagesModule, AuthModule, ExpiringLinksModule, LinksModule],
   providers: [AdminSessionStore, AdminPanelOptions],
   exports: [AdminPanelOptions],
 })
@@ -183,7 +180,7 @@ class AdminPanelDepsModule {}
     AdminJsModule.createAdminAsync({
       imports: [AdminPanelDepsModule],
       inject: [AdminPanelOptions],
-      customLoader: ExpressLoader,
+      customLoader: GuardedExpressLoader,
       useFactory: (options: AdminPanelOptions) => options.build(),
     }),
   ],

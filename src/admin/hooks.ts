@@ -1,5 +1,5 @@
 import './admin-env.js'; // before adminjs
-import { type ActionRequest, type ActionResponse, type RecordJSON, ValidationError } from 'adminjs';
+import type { ActionRequest, ActionResponse, RecordJSON } from 'adminjs';
 
 /** Removes keys (and their flattened children such as `key.0`) from a flat params object. */
 export function dropParams(params: Record<string, unknown> | undefined, ...keys: string[]): void {
@@ -49,11 +49,6 @@ export function takeArrayParam(payload: Record<string, unknown> | undefined, key
     }
   }
   return found ? [...new Set(values)] : undefined;
-}
-
-/** A form error under one field. */
-export function fieldError(path: string, message: string): ValidationError {
-  return new ValidationError({ [path]: { type: 'invalid', message } }, { message: 'Please fix the form errors.' });
 }
 
 export const isPost = (request: ActionRequest): boolean => request.method === 'post';

@@ -1,85 +1,79 @@
 import './admin-env.js'; // before adminjs
 import { Resource } from '@adminjs/typeorm';
-import { type ActionContext, ValidationError } from 'adminjs';
+import { type ActionContext, type BaseRecord, type Filter, ValidationError } from 'adminjs';
 import type { BaseEntity } from 'typeorm';
+import { toFormError } from './form-errors.js';
 
-export interface ResourceExtras {
-  /** Replaces the plain row delete (images: the stored files go too; users: their images first). */
+/** Writes a resource routes through its feature's service instead of saving rows itself. */
+export interface ResourceWrites {
+  /** Creates (id null) or updates a record from the submitted (flat) params; returns the saved entity. */
+  save?: (id: string | null, params: Record<string, unknown>, context?: ActionContext) => Promise<object>;
   delete?: (id: string, context?: ActionContext) => Promise<void>;
-  /** Shown when a delete hits a foreign key: other rows still refer to this one. */
-  inUseMessage?: string;
-}
-
-interface PgError {
-  code?: string;
-  detail?: string;
-  column?: string;
-}
-
-const FORM_MESSAGE = { message: 'Please fix the form errors.' };
-
-/**
- * Turns a PostgreSQL error into what AdminJS shows on the form (a ValidationError), or returns it unchanged
- * when it is not about the submitted values (then it is a real 500).
- */
-export function toValidationError(error: unknown, inUseMessage?: string): unknown {
-  if (!(error instanceof Error) || error.name !== 'QueryFailedError') return error;
-  const pg = ((error as { driverError?: PgError }).driverError ?? error) as PgError;
-  const keyColumn = /^Key \(("?)([^)"]+)\1\)=/.exec(pg.detail ?? '')?.[2];
-  const field = (path: string | undefined, message: string) =>
-    path
-      ? new ValidationError({ [path]: { type: 'invalid', message } }, FORM_MESSAGE)
-      : new ValidationError({}, { message });
-  switch (pg.code) {
-    case '23505': // unique_violation (a race with another save: the before hooks check first)
-      return field(keyColumn, `Another record already has this ${keyColumn ?? 'value'}.`);
-    case '23503': // foreign_key_violation
-    case '23001': // restrict_violation (ON DELETE RESTRICT, PostgreSQL 18)
-      return pg.code === '23001' || /is (still )?referenced/.test(pg.detail ?? '')
-        ? new ValidationError({}, { message: inUseMessage ?? 'Other records still refer to this one.' })
-        : field(keyColumn, 'The selected record does not exist (any more).');
-    case '23502': // not_null_violation
-      return field(pg.column, 'Required.');
-    case '23514': // check_violation
-    case '22003': // numeric_value_out_of_range
-      return new ValidationError({}, { message: 'A value is out of the allowed range.' });
-    case '22P02': // invalid_text_representation
-    case '22001': // string_data_right_truncation
-      return new ValidationError({}, { message: 'A value has the wrong format or is too long.' });
-    default:
-      return error;
-  }
 }
 
 /**
- * @adminjs/typeorm's Resource, with two fixes: database errors on save become form errors (the adapter keys
- * them by an undefined column, and silently swallows every other error), and delete can be replaced.
+ * @adminjs/typeorm's Resource, reading as before but writing through the application's services, so the API,
+ * the CLI and the panel apply the same rules; their domain errors become form errors. Lists sort only by a
+ * column the resource has (an unknown `sortBy` falls back to the id instead of failing in the query).
  * Passed to AdminJS as instances, so no adapter is registered globally.
  */
 export class TypeormResource extends Resource {
-  private readonly entity: typeof BaseEntity;
-  private readonly extras: ResourceExtras;
-
-  constructor(entity: typeof BaseEntity, extras: ResourceExtras = {}) {
+  constructor(
+    entity: typeof BaseEntity,
+    private readonly writes: ResourceWrites = {},
+    private readonly options: { /** Columns no filter may test (secrets). */ unfilterable?: string[] } = {},
+  ) {
     super(entity);
-    this.entity = entity;
-    this.extras = extras;
   }
 
-  override async validateAndSave(instance: BaseEntity): Promise<void> {
+  /** Drops filter conditions on columns that must not be probed (a hash could be guessed by filtering on it). */
+  private allowed(filter: Filter): Filter {
+    for (const path of this.options.unfilterable ?? []) delete filter.filters?.[path];
+    return filter;
+  }
+
+  override count(filter: Filter): Promise<number> {
+    return super.count(this.allowed(filter));
+  }
+
+  override find(
+    filter: Filter,
+    params: { limit?: number; offset?: number; sort?: { sortBy?: string; direction?: 'asc' | 'desc' } },
+  ): Promise<BaseRecord[]> {
+    const { sortBy, direction } = params.sort ?? {};
+    const known = sortBy !== undefined && this.properties().some((p) => p.path() === sortBy && p.isSortable());
+    const sort = { sortBy: known ? sortBy : this.idName(), direction: direction === 'desc' ? 'desc' : 'asc' } as const;
+    return super.find(this.allowed(filter), { ...params, sort });
+  }
+
+  override async create(params: Record<string, unknown>, context?: ActionContext): Promise<Record<string, unknown>> {
+    if (!this.writes.save) throw new ValidationError({}, { message: 'Records of this kind are not created here.' });
+    return this.write(() => this.writes.save!(null, params, context));
+  }
+
+  override async update(
+    id: string,
+    params: Record<string, unknown>,
+    context?: ActionContext,
+  ): Promise<Record<string, unknown>> {
+    if (!this.writes.save) throw new ValidationError({}, { message: 'Records of this kind are not edited here.' });
+    return this.write(() => this.writes.save!(id, params, context));
+  }
+
+  override async delete(id: string, context?: ActionContext): Promise<void> {
+    if (!this.writes.delete) throw new ValidationError({}, { message: 'Records of this kind are not deleted here.' });
     try {
-      await instance.save();
+      await this.writes.delete(id, context);
     } catch (error) {
-      throw toValidationError(error);
+      throw toFormError(error);
     }
   }
 
-  override async delete(pk: string | number, context?: ActionContext): Promise<void> {
+  private async write(save: () => Promise<object>): Promise<Record<string, unknown>> {
     try {
-      if (this.extras.delete) await this.extras.delete(String(pk), context);
-      else await this.entity.getRepository().delete({ [this.idName()]: pk });
+      return { ...(await save()) };
     } catch (error) {
-      throw toValidationError(error, this.extras.inUseMessage);
+      throw toFormError(error);
     }
   }
 }

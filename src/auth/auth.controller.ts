@@ -1,8 +1,8 @@
 import { Body, Controller, Get, HttpCode, Ip, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors.decorator.js';
-import { CurrentUser } from '../common/current-user.decorator.js';
 import { Public } from '../common/public.decorator.js';
+import { CurrentUser } from './current-user.decorator.js';
 import type { Principal } from '../tiers/grants.service.js';
 import { MeDto } from './dto/me.dto.js';
 import { LoginDto, RefreshDto, TokenPairDto } from './dto/token.dto.js';
@@ -20,7 +20,7 @@ export class AuthController {
   @ApiOkResponse({ type: TokenPairDto })
   @ApiErrors(400, 401, 429)
   token(@Body() body: LoginDto, @Ip() address: string): Promise<TokenPairDto> {
-    return this.auth.login(body, address);
+    return this.auth.login({ ...body, address });
   }
 
   @Public()

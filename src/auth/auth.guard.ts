@@ -1,8 +1,8 @@
 import { type CanActivate, type ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { IS_PUBLIC } from '../common/public.decorator.js';
-import type { AuthenticatedRequest } from '../common/current-user.decorator.js';
 import { GrantsService } from '../tiers/grants.service.js';
+import type { AuthenticatedRequest } from './current-user.decorator.js';
 import { TokenService } from './token.service.js';
 
 /** Global: every route needs a valid access token unless it is marked @Public(). */

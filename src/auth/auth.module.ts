@@ -12,6 +12,6 @@ import { TokenService } from './token.service.js';
   imports: [JwtModule.register({}), UsersModule],
   controllers: [AuthController],
   providers: [AuthService, TokenService, LoginLimiterService, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [TokenService, LoginLimiterService],
+  exports: [AuthService, TokenService],
 })
 export class AuthModule {}

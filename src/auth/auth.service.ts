@@ -1,10 +1,18 @@
-import { Injectable, UnauthorizedException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { GrantsService } from '../tiers/grants.service.js';
+import { PasswordService } from '../users/password.service.js';
 import { UsersService } from '../users/users.service.js';
-import type { LoginDto, TokenPairDto } from './dto/token.dto.js';
+import { InvalidCredentialsError, InvalidTokenError } from './auth.errors.js';
+import type { TokenPairDto } from './dto/token.dto.js';
 import { LoginLimiterService } from './login-limiter.service.js';
-import { PasswordService } from './password.service.js';
 import { TokenService } from './token.service.js';
+
+export interface Credentials {
+  username: string;
+  password: string;
+  /** The client's address, for the login limit. */
+  address: string;
+}
 
 @Injectable()
 export class AuthService {
@@ -16,22 +24,32 @@ export class AuthService {
     private readonly grants: GrantsService,
   ) {}
 
-  async login({ username, password }: LoginDto, address: string): Promise<TokenPairDto> {
-    await this.limiter.assertAllowed(username, address);
-    const credentials = await this.users.findCredentials(username);
-    // Unknown user and wrong password: same work (a dummy hash is verified), same answer.
-    if (!(await this.passwords.verify(credentials?.passwordHash, password)) || !credentials) {
-      await this.limiter.recordFailure(username, address);
-      throw new UnauthorizedException('Wrong username or password');
-    }
-    await this.limiter.reset(username, address);
-    return this.tokens.issue(credentials.id);
+  /**
+   * The one login flow, for the API and the admin panel: take an attempt from the limit, verify the password,
+   * give the attempt back on success. Unknown user, wrong password and (with requireAdmin) a non-administrator
+   * cost the same hash verification and get the same InvalidCredentialsError.
+   */
+  async verifyCredentials(
+    { username, password, address }: Credentials,
+    { requireAdmin = false } = {},
+  ): Promise<{ id: string; username: string; isAdmin: boolean }> {
+    await this.limiter.consume(username, address);
+    const user = await this.users.findCredentials(username);
+    const ok = await this.passwords.verify(user?.passwordHash, password);
+    if (!ok || !user || (requireAdmin && !user.isAdmin)) throw new InvalidCredentialsError();
+    await this.limiter.succeeded(username, address);
+    return { id: user.id, username: user.username, isAdmin: user.isAdmin };
+  }
+
+  async login(credentials: Credentials): Promise<TokenPairDto> {
+    const user = await this.verifyCredentials(credentials);
+    return this.tokens.issue(user.id);
   }
 
   async refresh(refreshToken: string): Promise<TokenPairDto> {
     const userId = await this.tokens.verify(refreshToken, 'refresh');
     if (!userId || !(await this.grants.forUser(userId))) {
-      throw new UnauthorizedException('The refresh token is invalid or expired; log in again');
+      throw new InvalidTokenError('The refresh token is invalid or expired; log in again');
     }
     return this.tokens.issue(userId);
   }

@@ -1,56 +1,95 @@
-import { HttpException, HttpStatus, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
+import { TooManyLoginAttemptsError } from './auth.errors.js';
 
 export const LOGIN_FAILURES_PER_MINUTE = 10;
+/** Failures per username from all addresses together before that username is slowed down. */
+export const USERNAME_FAILURES_PER_15_MINUTES = 100;
+/** Once a username is over that ceiling: one attempt per this many seconds, from anywhere (slowed, not locked). */
+export const SLOWED_SECONDS_PER_ATTEMPT = 10;
+
+const secondsUntil = (res: RateLimiterRes) => Math.max(1, Math.ceil(res.msBeforeNext / 1000));
 
 /**
- * Counts failed logins per (username, client address) in PostgreSQL, so every API instance sees the same
- * count (rate-limiter-flexible; the table comes from a migration). After 10 failures in a minute the pair
- * gets 429 until the minute is over; a successful login clears the count.
+ * Login attempts, counted in PostgreSQL so that every API instance sees the same numbers
+ * (rate-limiter-flexible; the table comes from a migration).
+ *
+ * An attempt is consumed BEFORE the password is checked, atomically, so a burst of parallel guesses cannot
+ * slip past the count: at most 10 passwords a minute are ever checked per (username, address). A successful
+ * login gives its attempt back (and clears the pair's count). Across addresses, a username that collects 100
+ * failures in 15 minutes is slowed to one attempt every 10 s: a botnet cannot guess fast, and cannot lock
+ * the owner out either.
  */
 @Injectable()
 export class LoginLimiterService {
-  private readonly limiter: RateLimiterPostgres;
+  private readonly perAddress: RateLimiterPostgres;
+  private readonly perUsername: RateLimiterPostgres;
+  private readonly slowed: RateLimiterPostgres;
 
   constructor(@InjectDataSource() dataSource: DataSource) {
-    this.limiter = new RateLimiterPostgres({
+    const base = {
       storeClient: (dataSource.driver as PostgresDriver).master,
       storeType: 'pool',
       tableName: 'login_failures',
       tableCreated: true,
-      points: LOGIN_FAILURES_PER_MINUTE,
-      duration: 60,
+    };
+    this.perAddress = new RateLimiterPostgres({ ...base, points: LOGIN_FAILURES_PER_MINUTE, duration: 60 });
+    this.perUsername = new RateLimiterPostgres({
+      ...base,
+      keyPrefix: 'user',
+      points: USERNAME_FAILURES_PER_15_MINUTES,
+      duration: 15 * 60,
+    });
+    this.slowed = new RateLimiterPostgres({
+      ...base,
+      keyPrefix: 'slow',
+      points: 1,
+      duration: SLOWED_SECONDS_PER_ATTEMPT,
     });
   }
 
-  private key(username: string, address: string): string {
+  private pairKey(username: string, address: string): string {
     return `${username.toLowerCase()}|${address}`;
   }
 
-  async assertAllowed(username: string, address: string): Promise<void> {
-    const state = await this.limiter.get(this.key(username, address));
-    if (state && state.consumedPoints >= LOGIN_FAILURES_PER_MINUTE) {
-      const retryAfter = Math.max(1, Math.ceil(state.msBeforeNext / 1000));
-      throw new HttpException(
-        {
-          message: `Too many failed logins for this username from this address; try again in ${retryAfter} s`,
-          retryAfter,
-        },
-        HttpStatus.TOO_MANY_REQUESTS,
+  /** Takes one attempt for this username and address, or throws TooManyLoginAttemptsError. */
+  async consume(username: string, address: string): Promise<void> {
+    const user = username.toLowerCase();
+    try {
+      await this.perAddress.consume(this.pairKey(username, address));
+    } catch (res) {
+      if (!(res instanceof RateLimiterRes)) throw res; // a store error is not a verdict
+      const retryAfter = secondsUntil(res);
+      throw new TooManyLoginAttemptsError(
+        `Too many failed logins for this username from this address; try again in ${retryAfter} s`,
+        retryAfter,
       );
+    }
+    try {
+      await this.perUsername.consume(user);
+    } catch (res) {
+      if (!(res instanceof RateLimiterRes)) throw res;
+      try {
+        await this.slowed.consume(user);
+      } catch (slow) {
+        if (!(slow instanceof RateLimiterRes)) throw slow;
+        const retryAfter = secondsUntil(slow);
+        throw new TooManyLoginAttemptsError(
+          `Too many failed logins for this username; it takes one attempt every ${SLOWED_SECONDS_PER_ATTEMPT} s, try again in ${retryAfter} s`,
+          retryAfter,
+        );
+      }
     }
   }
 
-  async recordFailure(username: string, address: string): Promise<void> {
-    await this.limiter.consume(this.key(username, address)).catch((res: unknown) => {
-      if (!(res instanceof RateLimiterRes)) throw res; // over the limit is expected here; store errors are not
-    });
-  }
-
-  async reset(username: string, address: string): Promise<void> {
-    await this.limiter.delete(this.key(username, address));
+  /** A successful login: the pair starts again from zero and the username gets its attempt back. */
+  async succeeded(username: string, address: string): Promise<void> {
+    await Promise.all([
+      this.perAddress.delete(this.pairKey(username, address)),
+      this.perUsername.reward(username.toLowerCase(), 1),
+    ]);
   }
 }

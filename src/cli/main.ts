@@ -8,6 +8,7 @@ import { ConfigModule } from '../config/config.module.js';
 import { DatabaseModule } from '../database/database.module.js';
 import { startEmbeddedPostgres } from '../database/embedded-postgres.js';
 import { SeedModule } from '../database/seed.module.js';
+import { passwordProblem, usernameProblem } from '../users/user.rules.js';
 import { UsersModule } from '../users/users.module.js';
 import { UsersService } from '../users/users.service.js';
 
@@ -35,11 +36,13 @@ function parse(argv: string[]) {
   const [command, username, ...extra] = positionals;
   if (command !== 'create-user') throw new UsageError(`Unknown command "${command ?? ''}"`);
   if (!username || extra.length > 0) throw new UsageError('create-user takes exactly one username');
-  if (username.length > 100) throw new UsageError('The username is longer than 100 characters');
-  if (!values.password || values.password.length < 8) throw new UsageError('--password must be at least 8 characters');
+  const usernameIssue = usernameProblem(username);
+  if (usernameIssue) throw new UsageError(`The username must be ${usernameIssue}`);
+  const passwordIssue = passwordProblem(values.password ?? '');
+  if (passwordIssue) throw new UsageError(`--password must be ${passwordIssue}`);
   if (values.admin && values['no-admin']) throw new UsageError('--admin and --no-admin exclude each other');
   const isAdmin = values.admin ? true : values['no-admin'] ? false : undefined;
-  return { username, password: values.password, tier: values.tier, isAdmin };
+  return { username, password: values.password!, tier: values.tier, isAdmin };
 }
 
 async function createUser(config: AppConfig, input: NonNullable<ReturnType<typeof parse>>): Promise<string> {

@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
-import { DomainError } from './domain-error.js';
+import { DomainError, type ErrorKind } from './domain-error.js';
 
 export interface ErrorBody {
   statusCode: number;
@@ -9,18 +9,91 @@ export interface ErrorBody {
   message: string;
 }
 
+/** The one table from the domain's error kinds to HTTP status codes. */
+export const STATUS_BY_KIND: Record<ErrorKind, HttpStatus> = {
+  invalid: HttpStatus.BAD_REQUEST,
+  unauthenticated: HttpStatus.UNAUTHORIZED,
+  forbidden: HttpStatus.FORBIDDEN,
+  'not-found': HttpStatus.NOT_FOUND,
+  gone: HttpStatus.GONE,
+  conflict: HttpStatus.CONFLICT,
+  unsupported: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+  'rate-limited': HttpStatus.TOO_MANY_REQUESTS,
+  unavailable: HttpStatus.SERVICE_UNAVAILABLE,
+};
+
+type Answer = ErrorBody & { retryAfter?: number } & Record<string, unknown>;
+
+const answer = (statusCode: number, message: string, extra: Record<string, unknown> = {}): Answer => ({
+  ...extra,
+  statusCode,
+  error: STATUS_CODES[statusCode] ?? 'Error',
+  message,
+});
+
 /**
- * Every error leaves as JSON {statusCode, error, message}. Unexpected errors are logged with their stack
- * and answered with a bare 500: no stack trace, no SQL, no file path reaches the client.
+ * What the client is told about any error: a DomainError by its kind, Nest's HTTP exceptions (validation, the
+ * edges' own 4xx) as they are, Express middleware errors by their status, anything else a bare 500 with no
+ * stack trace, SQL or file path.
  */
+export function errorAnswer(exception: unknown): Answer {
+  if (exception instanceof DomainError) {
+    const extra = exception.retryAfter !== undefined ? { retryAfter: exception.retryAfter } : {};
+    return answer(STATUS_BY_KIND[exception.kind], exception.message, extra);
+  }
+  if (exception instanceof HttpException) {
+    const statusCode = exception.getStatus();
+    const payload = exception.getResponse();
+    // Extra fields a thrower chose to add (the health check's per-dependency details) stay.
+    const {
+      message: raw,
+      error: _error,
+      statusCode: _status,
+      ...extra
+    } = typeof payload === 'string' ? { message: payload } : (payload as Record<string, unknown>);
+    const message = Array.isArray(raw)
+      ? raw.join('; ')
+      : typeof raw === 'string'
+        ? raw
+        : statusCode === HttpStatus.SERVICE_UNAVAILABLE
+          ? 'A dependency is down; see details'
+          : exception.message;
+    return answer(statusCode, message, extra);
+  }
+  // Errors raised by Express middleware (body parser) carry a 4xx status of their own.
+  const status = (exception as { status?: unknown })?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const type = (exception as { type?: string }).type;
+    const message =
+      type === 'entity.parse.failed'
+        ? 'The request body is not valid JSON'
+        : type === 'entity.too.large'
+          ? 'The request body is too large'
+          : (STATUS_CODES[status] ?? 'Bad request');
+    return answer(status, message);
+  }
+  return answer(HttpStatus.INTERNAL_SERVER_ERROR, 'Something went wrong on our side; the request can be retried');
+}
+
+/** Writes an error answer on a plain node:http response (the filter and request handlers outside Nest). */
+export function writeErrorAnswer(response: ServerResponse, body: Answer): void {
+  if (typeof body.retryAfter === 'number') response.setHeader('Retry-After', String(body.retryAfter));
+  const json = JSON.stringify(body);
+  response.statusCode = body.statusCode;
+  response.setHeader('Content-Type', 'application/json; charset=utf-8');
+  response.setHeader('Content-Length', Buffer.byteLength(json));
+  response.end(json);
+}
+
+/** Every error leaves as JSON {statusCode, error, message}; unexpected ones are logged with their stack. */
 @Catch()
 export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpExceptionFilter');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
-    const body = this.toBody(exception);
-    if (body.statusCode >= 500) {
+    const response = host.switchToHttp().getResponse<ServerResponse>();
+    const body = errorAnswer(exception);
+    if (body.statusCode >= 500 && !(exception instanceof DomainError) && !(exception instanceof HttpException)) {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
     if (response.headersSent) {
@@ -28,53 +101,6 @@ export class HttpExceptionFilter implements ExceptionFilter {
       if (!response.writableEnded) response.destroy();
       return;
     }
-    if (typeof body.retryAfter === 'number') response.setHeader('Retry-After', String(body.retryAfter));
-    response.status(body.statusCode).json(body);
-  }
-
-  private toBody(exception: unknown): ErrorBody & Record<string, unknown> {
-    if (exception instanceof HttpException) {
-      const statusCode = exception.getStatus();
-      const payload = exception.getResponse();
-      // Extra fields a thrower chose to add (retryAfter; the health check's per-dependency details) stay.
-      const {
-        message: raw,
-        error: _error,
-        statusCode: _status,
-        ...extra
-      } = typeof payload === 'string' ? { message: payload } : (payload as Record<string, unknown>);
-      const message = Array.isArray(raw)
-        ? raw.join('; ')
-        : typeof raw === 'string'
-          ? raw
-          : statusCode === HttpStatus.SERVICE_UNAVAILABLE
-            ? 'A dependency is down; see details'
-            : exception.message;
-      return { ...extra, statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
-    }
-    if (exception instanceof DomainError) {
-      return {
-        statusCode: exception.status,
-        error: STATUS_CODES[exception.status] ?? 'Error',
-        message: exception.message,
-      };
-    }
-    // Errors raised by Express middleware (body parser) carry a 4xx status of their own.
-    const status = (exception as { status?: unknown; type?: unknown })?.status;
-    if (typeof status === 'number' && status >= 400 && status < 500) {
-      const type = (exception as { type?: string }).type;
-      const message =
-        type === 'entity.parse.failed'
-          ? 'The request body is not valid JSON'
-          : type === 'entity.too.large'
-            ? 'The request body is too large'
-            : (STATUS_CODES[status] ?? 'Bad request');
-      return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message };
-    }
-    return {
-      statusCode: HttpStatus.INTERNAL_SERVER_ERROR,
-      error: 'Internal Server Error',
-      message: 'Something went wrong on our side; the request can be retried',
-    };
+    writeErrorAnswer(response, body);
   }
 }

@@ -2,12 +2,13 @@ import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common'
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { AppConfig } from '../config/config.js';
+import { DEFAULT_TIER } from '../tiers/tier.rules.js';
 import { UsersService } from '../users/users.service.js';
 
 export const BUILT_IN_SIZES = [200, 400];
 
 export const BUILT_IN_TIERS = [
-  { name: 'Basic', heights: [200], originalLink: false, expiringLinks: false },
+  { name: DEFAULT_TIER, heights: [200], originalLink: false, expiringLinks: false },
   { name: 'Premium', heights: [200, 400], originalLink: true, expiringLinks: false },
   { name: 'Enterprise', heights: [200, 400], originalLink: true, expiringLinks: true },
 ];

@@ -1,7 +1,7 @@
 import { Body, Controller, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors.decorator.js';
-import { CurrentUser } from '../common/current-user.decorator.js';
+import { CurrentUser } from '../auth/current-user.decorator.js';
 import { ApiIdParam, IdParam } from '../common/id-param.decorator.js';
 import type { Principal } from '../tiers/grants.service.js';
 import { CreateExpiringLinkDto, ExpiringLinkDto } from './dto/expiring-link.dto.js';

@@ -1,12 +1,14 @@
-import { ForbiddenException, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { IsNull, LessThan, type Repository } from 'typeorm';
 import { Clock } from '../common/clock.js';
 import { ImageLookup } from '../images/image-lookup.service.js';
+import { ImageNotFoundError } from '../images/images.errors.js';
 import { ExpiringLinkTokens } from '../links/expiring-link-token.js';
 import type { Principal } from '../tiers/grants.service.js';
+import { grantedVariants, PlanFeatureError, tierGrants, VariantNotGrantedError } from '../tiers/variant.js';
 import type { CreateExpiringLinkDto, ExpiringLinkDto } from './dto/expiring-link.dto.js';
 import { ExpiringLink } from './expiring-link.entity.js';
 
@@ -14,6 +16,12 @@ import { ExpiringLink } from './expiring-link.entity.js';
 export const RETENTION_MS = 24 * 3600 * 1000;
 
 export type LinkState = 'live' | 'revoked' | 'missing';
+/** What the admin panel shows: a row's state at a given time. */
+export type LinkDisplayState = 'active' | 'expired' | 'revoked';
+
+export function displayState(link: Pick<ExpiringLink, 'expiresAt' | 'revokedAt'>, now: Date): LinkDisplayState {
+  return link.revokedAt ? 'revoked' : link.expiresAt.getTime() <= now.getTime() ? 'expired' : 'active';
+}
 
 @Injectable()
 export class ExpiringLinksService {
@@ -28,17 +36,13 @@ export class ExpiringLinksService {
 
   async create(owner: Principal, imageId: string, input: CreateExpiringLinkDto): Promise<ExpiringLinkDto> {
     const image = await this.lookup.find(imageId);
-    if (!image || image.ownerId !== owner.id) throw new NotFoundException('No such image');
+    if (!image || image.ownerId !== owner.id) throw new ImageNotFoundError();
     const { tier } = owner;
-    if (!tier.expiringLinks) {
-      throw new ForbiddenException(`The ${tier.name} plan does not include expiring links`);
-    }
+    if (!tier.expiringLinks) throw new PlanFeatureError(`The ${tier.name} plan does not include expiring links`);
     const variant = input.variant ?? 'original';
-    const granted = variant === 'original' ? tier.originalLink : tier.thumbnailHeights.includes(Number(variant));
-    if (!granted) {
-      const offered = [...tier.thumbnailHeights.map(String), ...(tier.originalLink ? ['original'] : [])];
-      throw new ForbiddenException(
-        `The ${tier.name} plan does not include the variant "${variant}"; it offers: ${offered.join(', ') || 'nothing'}`,
+    if (!tierGrants(tier, variant)) {
+      throw new VariantNotGrantedError(
+        `The ${tier.name} plan does not include the variant "${variant}"; it offers: ${grantedVariants(tier).join(', ') || 'nothing'}`,
       );
     }
     const now = this.clock.now();

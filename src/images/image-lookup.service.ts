@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { LRUCache } from 'lru-cache';
 import type { Repository } from 'typeorm';
-import { Image, type ImageFormat } from './image.entity.js';
+import type { ImageFormat } from '../media/image-format.js';
+import { Image } from './image.entity.js';
 
 export interface ImageRef {
   id: string;

@@ -1,7 +1,6 @@
 import { BaseEntity, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, type Relation } from 'typeorm';
+import type { ImageFormat } from '../media/image-format.js';
 import { User } from '../users/user.entity.js';
-
-export type ImageFormat = 'png' | 'jpeg';
 
 @Entity({ name: 'images' })
 // Keyset pagination: WHERE "ownerId" = $1 AND ("createdAt", id) < ($2, $3) ORDER BY "createdAt" DESC, id DESC

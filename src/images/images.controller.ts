@@ -23,7 +23,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors.decorator.js';
-import { CurrentUser } from '../common/current-user.decorator.js';
+import { CurrentUser } from '../auth/current-user.decorator.js';
 import { ApiIdParam, IdParam } from '../common/id-param.decorator.js';
 import type { Principal } from '../tiers/grants.service.js';
 import { ImageDto, ImagePageDto } from './dto/image.dto.js';

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import multer from 'multer';
 import { AppConfig } from '../config/config.js';
-import { SigningModule } from '../links/signing.module.js';
+import { LinksModule } from '../links/links.module.js';
 import { ImageProcessor } from '../media/image-processor.js';
 import { ImageLookup } from './image-lookup.service.js';
 import { Image } from './image.entity.js';
@@ -17,7 +17,7 @@ import { ThumbnailsService } from './thumbnails.service.js';
 @Module({
   imports: [
     TypeOrmModule.forFeature([Image]),
-    SigningModule,
+    LinksModule,
     MulterModule.registerAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => {
@@ -33,6 +33,6 @@ import { ThumbnailsService } from './thumbnails.service.js';
   ],
   controllers: [ImagesController],
   providers: [ImagesService, ImageProcessor, ImageLookup, ThumbnailsService],
-  exports: [ImagesService, ImageLookup, ThumbnailsService, SigningModule],
+  exports: [ImagesService, ImageLookup, ThumbnailsService],
 })
 export class ImagesModule {}

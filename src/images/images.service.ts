@@ -1,4 +1,4 @@
-import { Injectable, Logger, NotFoundException, type OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { readdir, rm, stat } from 'node:fs/promises';
@@ -17,6 +17,7 @@ import type { ImageDto, ImagePageDto } from './dto/image.dto.js';
 import type { ListImagesQueryDto, UpdateImageDto, UploadImageDto } from './dto/image-input.dto.js';
 import { ImageLookup } from './image-lookup.service.js';
 import { Image } from './image.entity.js';
+import { ImageNotFoundError } from './images.errors.js';
 
 export interface Owner {
   id: string;
@@ -116,7 +117,7 @@ export class ImagesService implements OnApplicationBootstrap {
 
   async remove(owner: Owner, id: string): Promise<void> {
     const result = await this.images.delete({ id, ownerId: owner.id });
-    if (!result.affected) throw this.notFound();
+    if (!result.affected) throw new ImageNotFoundError();
     await this.removeFiles(id);
   }
 
@@ -126,6 +127,12 @@ export class ImagesService implements OnApplicationBootstrap {
     if (!result.affected) return false;
     await this.removeFiles(id);
     return true;
+  }
+
+  /** Deletes every image of an owner, files included (before the owner is deleted). */
+  async removeAllOwnedBy(ownerId: string): Promise<void> {
+    const owned = await this.images.find({ where: { ownerId }, select: { id: true } });
+    for (const { id } of owned) await this.removeById(id);
   }
 
   private async removeFiles(id: string): Promise<void> {
@@ -140,12 +147,8 @@ export class ImagesService implements OnApplicationBootstrap {
 
   private async findOwned(owner: Owner, id: string): Promise<Image> {
     const image = await this.images.findOneBy({ id, ownerId: owner.id });
-    if (!image) throw this.notFound();
+    if (!image) throw new ImageNotFoundError();
     return image;
-  }
-
-  private notFound(): NotFoundException {
-    return new NotFoundException('No such image');
   }
 
   toDto(image: Image, tier: TierView): ImageDto {

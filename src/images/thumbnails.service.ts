@@ -1,10 +1,10 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { JobQueue } from '../jobs/job-queue.js';
+import type { ImageFormat } from '../media/image-format.js';
 import { ImageProcessor } from '../media/image-processor.js';
 import { imagePrefix, originalKey, thumbnailKey } from '../storage/keys.js';
 import { Storage, type StoredObject } from '../storage/storage.js';
 import { GrantsService } from '../tiers/grants.service.js';
-import type { ImageFormat } from './image.entity.js';
 import { ImageLookup } from './image-lookup.service.js';
 
 /**

@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/config.js';
-import type { ImageFormat } from '../images/image.entity.js';
+import type { ImageFormat } from '../media/image-format.js';
+import type { Variant } from '../tiers/variant.js';
+import { linkFile } from './link-file.js';
+import { LinkForgedError, LinkNotFoundError } from './link.errors.js';
 import { LinkSigner } from './link-signer.js';
-import { EXTENSIONS } from './permanent-links.js';
 
 export interface ExpiringLinkClaims {
   linkId: string;
@@ -42,13 +44,13 @@ export class ExpiringLinkTokens {
     expires.writeUIntBE(claims.expiresAt.getTime(), 0, 6);
     const mac = Buffer.from(this.signer.sign(this.message(claims)), 'base64url');
     const token = Buffer.concat([uuidToBytes(claims.linkId), uuidToBytes(claims.imageId), expires, mac]);
-    return `${this.config.publicUrl}/media/x/${token.toString('base64url')}/${claims.variant}.${EXTENSIONS[format]}`;
+    return `${this.config.publicUrl}/media/x/${token.toString('base64url')}/${linkFile(claims.variant as Variant, format)}`;
   }
 
-  /** The claims of a well-formed, correctly signed token; null when malformed, 'forged' when the MAC is wrong. */
-  verify(token: string, variant: string): ExpiringLinkClaims | null | 'forged' {
+  /** The claims of a well-formed, correctly signed token (expired or not): LinkNotFoundError when malformed, LinkForgedError when the MAC is wrong. */
+  verify(token: string, variant: string): ExpiringLinkClaims {
     const raw = Buffer.from(token, 'base64url');
-    if (raw.length !== TOKEN_BYTES || raw.toString('base64url') !== token) return null;
+    if (raw.length !== TOKEN_BYTES || raw.toString('base64url') !== token) throw new LinkNotFoundError();
     const claims: ExpiringLinkClaims = {
       linkId: bytesToUuid(raw.subarray(0, 16)),
       imageId: bytesToUuid(raw.subarray(16, 32)),
@@ -56,6 +58,7 @@ export class ExpiringLinkTokens {
       variant,
     };
     const mac = raw.subarray(38).toString('base64url');
-    return this.signer.verify(this.message(claims), mac) ? claims : 'forged';
+    if (!this.signer.verify(this.message(claims), mac)) throw new LinkForgedError();
+    return claims;
   }
 }

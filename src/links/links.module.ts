@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
-import { ExpiringLinksModule } from '../expiring-links/expiring-links.module.js';
-import { ImagesModule } from '../images/images.module.js';
-import { MediaController } from './media.controller.js';
+import { ExpiringLinkTokens } from './expiring-link-token.js';
+import { LinkSigner } from './link-signer.js';
+import { PermanentLinks } from './permanent-links.js';
 
 @Module({
-  imports: [ImagesModule, ExpiringLinksModule],
-  controllers: [MediaController],
+  providers: [LinkSigner, PermanentLinks, ExpiringLinkTokens],
+  exports: [LinkSigner, PermanentLinks, ExpiringLinkTokens],
 })
 export class LinksModule {}

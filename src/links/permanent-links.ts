@@ -1,13 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/config.js';
-import type { ImageFormat } from '../images/image.entity.js';
+import type { ImageFormat } from '../media/image-format.js';
+import type { Variant } from '../tiers/variant.js';
+import { linkFile } from './link-file.js';
 import { LinkSigner } from './link-signer.js';
-
-/** "original", or a thumbnail height such as "200". */
-export type Variant = 'original' | `${number}`;
-
-export const EXTENSIONS: Record<ImageFormat, string> = { png: 'png', jpeg: 'jpg' };
-export const CONTENT_TYPES: Record<ImageFormat, string> = { png: 'image/png', jpeg: 'image/jpeg' };
 
 /**
  * Permanent links: `/media/{imageId}/{signature}/{variant}.{ext}`, the signature an HMAC over image id and
@@ -22,7 +18,7 @@ export class PermanentLinks {
 
   url(imageId: string, variant: Variant, format: ImageFormat): string {
     const signature = this.signer.sign(`p:${imageId}:${variant}`);
-    return `${this.config.publicUrl}/media/${imageId}/${signature}/${variant}.${EXTENSIONS[format]}`;
+    return `${this.config.publicUrl}/media/${imageId}/${signature}/${linkFile(variant, format)}`;
   }
 
   verify(imageId: string, variant: string, signature: string): boolean {

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { open } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
-import { InvalidImageError, UnsupportedImageError } from '../common/domain-error.js';
-import type { ImageFormat } from '../images/image.entity.js';
+import type { ImageFormat } from './image-format.js';
+import { InvalidImageError, UnsupportedImageError } from './media.errors.js';
 
 export interface ImageInfo {
   format: ImageFormat;
@@ -127,5 +127,4 @@ export class ImageProcessor {
     );
     return new Map(encoded);
   }
-
 }

@@ -1,5 +1,6 @@
 import { BaseEntity, Column, Entity, JoinTable, ManyToMany, PrimaryGeneratedColumn, type Relation } from 'typeorm';
 import { Size } from './size.entity.js';
+import { TIER_NAME_MAX_LENGTH } from './tier.rules.js';
 
 /** What an owner gets: thumbnail heights (sizes), the original link, expiring links. */
 @Entity({ name: 'tiers' })
@@ -7,7 +8,7 @@ export class Tier extends BaseEntity {
   @PrimaryGeneratedColumn()
   id: number;
 
-  @Column({ type: 'varchar', length: 100, unique: true })
+  @Column({ type: 'varchar', length: TIER_NAME_MAX_LENGTH, unique: true })
   name: string;
 
   @Column({ type: 'boolean', default: false })

@@ -10,13 +10,14 @@ import {
   type Relation,
 } from 'typeorm';
 import { Tier } from '../tiers/tier.entity.js';
+import { USERNAME_MAX_LENGTH } from './user.rules.js';
 
 @Entity({ name: 'users' })
 export class User extends BaseEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
-  @Column({ type: 'varchar', length: 100, unique: true })
+  @Column({ type: 'varchar', length: USERNAME_MAX_LENGTH, unique: true })
   username: string;
 
   /** argon2id; never leaves the server. */

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { PasswordService } from '../auth/password.service.js';
 import { Tier } from '../tiers/tier.entity.js';
+import { PasswordService } from './password.service.js';
 import { User } from './user.entity.js';
 import { UsersService } from './users.service.js';
 

@@ -1,11 +1,27 @@
-import { BadRequestException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
-import { PasswordService } from '../auth/password.service.js';
+import { Not, type Repository } from 'typeorm';
 import { Tier } from '../tiers/tier.entity.js';
+import { DEFAULT_TIER } from '../tiers/tier.rules.js';
+import { PasswordService } from './password.service.js';
 import { User } from './user.entity.js';
+import { passwordProblem, usernameProblem } from './user.rules.js';
+import {
+  InvalidPasswordError,
+  InvalidUsernameError,
+  UnknownTierError,
+  UserHasImagesError,
+  UsernameTakenError,
+} from './users.errors.js';
 
-export const DEFAULT_TIER = 'Basic';
+/** A user as an administrator edits it: the password is optional on update (kept when absent). */
+export interface UserInput {
+  username: string;
+  password?: string;
+  isAdmin: boolean;
+  /** Absent for a new user: Basic. */
+  tierId?: number;
+}
 
 export interface UpsertUser {
   username: string;
@@ -24,8 +40,11 @@ export class UsersService {
   ) {}
 
   /** Id and password hash for a login attempt (the hash is not selected anywhere else). */
-  findCredentials(username: string): Promise<Pick<User, 'id' | 'passwordHash'> | null> {
-    return this.users.findOne({ where: { username }, select: { id: true, passwordHash: true } });
+  findCredentials(username: string): Promise<Pick<User, 'id' | 'username' | 'passwordHash' | 'isAdmin'> | null> {
+    return this.users.findOne({
+      where: { username },
+      select: { id: true, username: true, passwordHash: true, isAdmin: true },
+    });
   }
 
   async tierName(tierId: number): Promise<string> {
@@ -37,8 +56,8 @@ export class UsersService {
     const tierName = input.tier;
     const tier = tierName ? await this.tiers.findOneBy({ name: tierName }) : undefined;
     if (tierName && !tier) {
-      const known = (await this.tiers.find({ order: { name: 'ASC' } })).map((t) => t.name).join(', ');
-      throw new BadRequestException(`Unknown tier "${tierName}"; known tiers: ${known}`);
+      const known = (await this.tiers.find({ order: { name: 'ASC' } })).map((t) => t.name);
+      throw new UnknownTierError(tierName, known);
     }
     const passwordHash = await this.passwords.hash(input.password);
     const existing = await this.users.findOneBy({ username: input.username });
@@ -55,5 +74,47 @@ export class UsersService {
       this.users.create({ username: input.username, passwordHash, tierId, isAdmin: input.isAdmin ?? false }),
     );
     return { user, created: true };
+  }
+
+  /** Creates (id null) or updates a user, checking every field rule; the password is stored hashed. */
+  async save(id: string | null, input: UserInput): Promise<User> {
+    const username = input.username.trim();
+    const usernameIssue = usernameProblem(username);
+    if (usernameIssue) throw new InvalidUsernameError(`The username must be ${usernameIssue}.`);
+    if (await this.users.existsBy({ username, ...(id !== null ? { id: Not(id) } : {}) })) {
+      throw new UsernameTakenError(username);
+    }
+    if (input.password === undefined && id === null) throw new InvalidPasswordError('Password is required.');
+    const passwordIssue = input.password === undefined ? null : passwordProblem(input.password);
+    if (passwordIssue) throw new InvalidPasswordError(`The password must be ${passwordIssue}.`);
+    const tierId = input.tierId ?? (id === null ? (await this.tiers.findOneBy({ name: DEFAULT_TIER }))?.id : undefined);
+    if (tierId === undefined && id === null) throw new UnknownTierError(DEFAULT_TIER, []);
+    if (tierId !== undefined && !(await this.tiers.existsBy({ id: tierId }))) {
+      throw new UnknownTierError(
+        String(tierId),
+        (await this.tiers.find({ order: { name: 'ASC' } })).map((t) => t.name),
+      );
+    }
+    const values = {
+      username,
+      isAdmin: input.isAdmin,
+      ...(tierId !== undefined ? { tierId } : {}),
+      ...(input.password !== undefined ? { passwordHash: await this.passwords.hash(input.password) } : {}),
+    };
+    if (id === null) return this.users.save(this.users.create(values));
+    const existing = await this.users.findOneBy({ id });
+    if (!existing) throw new InvalidUsernameError('The user no longer exists.');
+    return this.users.save(Object.assign(existing, values));
+  }
+
+  /** Deletes the user; their images must be gone first (images.ownerId is RESTRICT, so stored files never orphan). */
+  async delete(id: string): Promise<boolean> {
+    try {
+      return !!(await this.users.delete({ id })).affected;
+    } catch (error) {
+      const code = (error as { driverError?: { code?: string } }).driverError?.code;
+      if (code === '23503' || code === '23001') throw new UserHasImagesError();
+      throw error;
+    }
   }
 }

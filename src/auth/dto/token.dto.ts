@@ -1,16 +1,17 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsJWT, IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { PASSWORD_MAX_LENGTH, USERNAME_MAX_LENGTH } from '../../users/user.rules.js';
 
 export class LoginDto {
-  @ApiProperty({ example: 'alice', maxLength: 100 })
+  @ApiProperty({ example: 'alice', maxLength: USERNAME_MAX_LENGTH })
   // class-validator checks bottom-up: the type first, then the rest
-  @MaxLength(100)
+  @MaxLength(USERNAME_MAX_LENGTH)
   @IsNotEmpty()
   @IsString()
   username: string;
 
-  @ApiProperty({ example: 'secret12', maxLength: 1024, format: 'password' })
-  @MaxLength(1024)
+  @ApiProperty({ example: 'secret12', maxLength: PASSWORD_MAX_LENGTH, format: 'password' })
+  @MaxLength(PASSWORD_MAX_LENGTH)
   @IsNotEmpty()
   @IsString()
   password: string;

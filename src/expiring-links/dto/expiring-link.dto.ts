@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { VARIANT_PATTERN } from '../../tiers/variant.js';
 
 export const MIN_EXPIRES_IN = 300;
 export const MAX_EXPIRES_IN = 30_000;
@@ -18,7 +19,7 @@ export class CreateExpiringLinkDto {
     description: '"original", or a thumbnail height the tier grants, as a string such as "200"',
   })
   @IsOptional()
-  @Matches(/^(original|[1-9]\d{0,4})$/, { message: 'variant must be "original" or a thumbnail height such as "200"' })
+  @Matches(VARIANT_PATTERN, { message: 'variant must be "original" or a thumbnail height such as "200"' })
   @IsString({ message: 'variant must be "original" or a thumbnail height such as "200"' })
   variant?: string;
 }

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { ExpiringLinksModule } from '../expiring-links/expiring-links.module.js';
+import { ImagesModule } from '../images/images.module.js';
+import { LinksModule } from '../links/links.module.js';
+import { MediaController } from './media.controller.js';
+import { ServingService } from './serving.service.js';
+
+/** Serving links: the top of the feature graph (it reads images, expiring links, grants and storage). */
+@Module({
+  imports: [ImagesModule, ExpiringLinksModule, LinksModule],
+  controllers: [MediaController],
+  providers: [ServingService],
+  exports: [ServingService],
+})
+export class ServingModule {}
