@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp, createLogger } from './app.factory.js';
 import { ConfigError, loadConfig } from './config/config.js';
-import { startEmbeddedPostgres, type DatabaseHandle } from './database/embedded-postgres.js';
+import { resolveDatabase } from './database/resolve-database.js';
 
 async function main(): Promise<void> {
   let config;
@@ -18,11 +18,8 @@ async function main(): Promise<void> {
   Logger.overrideLogger(createLogger(config));
   const logger = new Logger('Main');
 
-  let database: DatabaseHandle | undefined;
-  if (!config.databaseUrl) {
-    database = await startEmbeddedPostgres(config.dataDir, (message) => logger.log(message));
-    config = config.with({ databaseUrl: database.url });
-  }
+  const database = await resolveDatabase(config, (message) => logger.log(message));
+  config = database.config;
 
   let app;
   try {
@@ -30,7 +27,7 @@ async function main(): Promise<void> {
     await app.listen(config.port);
   } catch (error) {
     await app?.close().catch(() => undefined);
-    await database?.close();
+    await database.close();
     throw error;
   }
   logger.log(`Listening on ${config.publicUrl} (port ${config.port})`);
@@ -41,7 +38,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.log(`${signal}: shutting down`);
     await app.close();
-    await database?.close();
+    await database.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

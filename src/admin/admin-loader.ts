@@ -9,25 +9,32 @@ import { errorAnswer, writeErrorAnswer } from '../common/http-exception.filter.j
 import { AppConfig } from '../config/config.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** AdminJS's page templates load Roboto from Google; the panel must work offline and leak nothing: system fonts. */
+const THIRD_PARTY_FONTS = /<link[^>]+fonts\.googleapis\.com[^>]*>/g;
 
 /**
- * Refuses a state-changing request that a browser says comes from elsewhere: `Sec-Fetch-Site` other than
- * same-origin, or else an `Origin` other than the panel's own. SameSite=Lax alone lets a page on the same
- * site (another port, a sibling subdomain) post with the administrator's cookie. Requests with neither header
- * come from no browser, so carry no ambient cookie to abuse.
+ * Why a state-changing request must be refused as cross-site, or null. A browser says where a request comes
+ * from: `Sec-Fetch-Site` must be same-origin; else `Origin` must be the panel's own (PUBLIC_URL's, or the
+ * origin the request was sent to). SameSite=Lax alone lets a page on the same site (another port, a sibling
+ * subdomain) post with the administrator's cookie. A request with neither header comes from no browser, so it
+ * carries no ambient cookie to abuse.
  */
-export function crossSiteReason(req: Pick<Request, 'method' | 'headers'>, ownOrigin: string): string | null {
+export function crossSiteReason(
+  req: { method: string; headers: Record<string, string | string[] | undefined>; protocol?: string },
+  ownOrigin: string,
+): string | null {
   if (SAFE_METHODS.has(req.method)) return null;
   const site = req.headers['sec-fetch-site'];
   if (typeof site === 'string' && site !== 'same-origin') return `Sec-Fetch-Site is ${site}`;
   const origin = req.headers.origin;
-  if (typeof origin === 'string' && origin !== ownOrigin) return `Origin ${origin} is not ${ownOrigin}`;
-  return null;
+  if (typeof origin !== 'string') return null;
+  const target = req.protocol && typeof req.headers.host === 'string' ? `${req.protocol}://${req.headers.host}` : null;
+  return origin === ownOrigin || origin === target ? null : `Origin ${origin} is not this panel's`;
 }
 
 /**
  * @adminjs/nestjs's Express loader, with a guard around the panel's router: cross-site writes are refused
- * (403), the panel may not be framed, and errors the router passes on (a broken or unsupported body) are
+ * (403), the panel may not be framed, its pages load no third-party fonts, and errors the router passes on (a broken or unsupported body) are
  * answered in the API's error shape instead of Express's HTML 500 page.
  */
 @Injectable()
@@ -62,6 +69,8 @@ export class GuardedExpressLoader extends ExpressLoader {
         });
         return;
       }
+      const send = res.send.bind(res);
+      res.send = (body?: unknown) => send(typeof body === 'string' ? body.replace(THIRD_PARTY_FONTS, '') : body);
       router(req, res, (error?: unknown) => {
         if (!error || error === 'route' || error === 'router') return next(error);
         const body = errorAnswer(error);

@@ -6,7 +6,7 @@ import { createLogger } from '../app.factory.js';
 import { ConfigError, loadConfig, type AppConfig } from '../config/config.js';
 import { ConfigModule } from '../config/config.module.js';
 import { DatabaseModule } from '../database/database.module.js';
-import { startEmbeddedPostgres } from '../database/embedded-postgres.js';
+import { resolveDatabase } from '../database/resolve-database.js';
 import { SeedModule } from '../database/seed.module.js';
 import { passwordProblem, usernameProblem } from '../users/user.rules.js';
 import { UsersModule } from '../users/users.module.js';
@@ -70,15 +70,14 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  let config = loadConfig();
-  Logger.overrideLogger(createLogger(config.with({ logLevel: 'warn' })));
-  const database = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir);
-  if (database) config = config.with({ databaseUrl: database.url });
+  const configured = loadConfig();
+  Logger.overrideLogger(createLogger(configured.with({ logLevel: 'warn' })));
+  const database = await resolveDatabase(configured);
   try {
-    console.log(await createUser(config, input));
+    console.log(await createUser(database.config, input));
     return 0;
   } finally {
-    await database?.close();
+    await database.close();
   }
 }
 
