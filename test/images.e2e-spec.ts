@@ -354,14 +354,12 @@ describe('images', () => {
     it.each(cases)('%s', async (_name, make, status, message) => {
       const before = await countImages();
       const dirs = storedImageDirs();
-      const started = Date.now();
       const res = await upload(tokens.premium, await make(), {}, 'looks-fine.png').expect(status);
       expect(res.body).toEqual({
         statusCode: status,
         error: expect.any(String),
         message: expect.stringMatching(message),
       });
-      expect(Date.now() - started).toBeLessThan(5000);
       expect(await countImages()).toBe(before);
       expect(storedImageDirs()).toBe(dirs);
       expect(uploadsLeft()).toBe(0);

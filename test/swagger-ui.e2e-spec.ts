@@ -1,22 +1,27 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { bootApp, type TestApp } from './support/app.js';
 import { ARTIFACTS, launchBrowser } from './support/browser.js';
 import * as fixtures from './support/images.js';
 
-/** A person in a browser, with nothing but /api/docs: log in, authorize, upload, list. */
+/** A person in a browser, with nothing but /api/docs: log in, authorize, upload, list. Each test its own browser context. */
 describe('Swagger UI in a browser', () => {
   let t: TestApp;
   let browser: Browser;
+  let context: BrowserContext;
   let page: Page;
 
   beforeAll(async () => {
     t = await bootApp();
     await t.login('swagger-user', { tier: 'Premium', password: 'swagger-password' });
     browser = await launchBrowser();
-    page = await browser.newPage();
   });
+  beforeEach(async () => {
+    context = await browser.newContext();
+    page = await context.newPage();
+  });
+  afterEach(() => context.close());
   afterAll(async () => {
     await browser?.close();
     await t?.close();
@@ -46,6 +51,13 @@ describe('Swagger UI in a browser', () => {
     return result;
   }
 
+  async function authorize(accessToken: string) {
+    await page.locator('.auth-wrapper .btn.authorize').click();
+    await page.locator('.modal-ux input[type="text"]').fill(accessToken);
+    await page.locator('.modal-ux .auth-btn-wrapper .btn.authorize').click();
+    await page.locator('.modal-ux .btn-done').click();
+  }
+
   it('logs in, authorizes, uploads a PNG through the form and lists it', async () => {
     await page.goto(`${t.baseUrl}/api/docs`);
     await page.locator('#operations-auth-Auth_token').waitFor();
@@ -59,10 +71,7 @@ describe('Swagger UI in a browser', () => {
     const accessToken = login.body.accessToken as string;
     expect(accessToken).toMatch(/^eyJ/);
 
-    await page.locator('.auth-wrapper .btn.authorize').click();
-    await page.locator('.modal-ux input[type="text"]').fill(accessToken);
-    await page.locator('.modal-ux .auth-btn-wrapper .btn.authorize').click();
-    await page.locator('.modal-ux .btn-done').click();
+    await authorize(accessToken);
 
     const me = await tryItOut('auth-Auth_me');
     expect(me).toMatchObject({ status: 200, body: { username: 'swagger-user', tier: { name: 'Premium' } } });
@@ -89,6 +98,10 @@ describe('Swagger UI in a browser', () => {
   });
 
   it('remembers the authorization across a reload', async () => {
+    await page.goto(`${t.baseUrl}/api/docs`);
+    await page.locator('#operations-auth-Auth_me').waitFor();
+    expect((await tryItOut('auth-Auth_me')).status).toBe(401);
+    await authorize(await t.login('swagger-user', { tier: 'Premium', password: 'swagger-password' }));
     await page.reload();
     await page.locator('#operations-auth-Auth_me').waitFor();
     const me = await tryItOut('auth-Auth_me');
