@@ -11,7 +11,8 @@ export const isVariant = (value: unknown): value is Variant => typeof value === 
 
 /** The one rule: does this tier grant this variant (its original link, or this thumbnail height)? */
 export function tierGrants(tier: TierView, variant: Variant | string): boolean {
-  return variant === 'original' ? tier.originalLink : tier.thumbnailHeights.includes(Number(variant));
+  if (variant === 'original') return tier.originalLink;
+  return isVariant(variant) && tier.thumbnailHeights.includes(Number(variant));
 }
 
 /** The variants a tier grants, as a client would name them. */
