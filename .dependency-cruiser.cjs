@@ -16,7 +16,7 @@ const LAYERS = [
   ['users'],
   ['links'],
   ['tiers'],
-  ['media', 'storage', 'jobs', 'observability'],
+  ['media', 'storage', 'jobs', 'notifications', 'observability'],
   ['config'],
   ['common'],
 ];

@@ -12,6 +12,7 @@ import { SeedModule } from './database/seed.module.js';
 import { HealthModule } from './health/health.module.js';
 import { ImagesModule } from './images/images.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
+import { NotificationsModule } from './notifications/notifications.module.js';
 import { ServingModule } from './serving/serving.module.js';
 import { StorageModule } from './storage/storage.module.js';
 import { TiersModule } from './tiers/tiers.module.js';
@@ -32,6 +33,7 @@ export class AppModule {
         ConfigModule.forRoot(config, options.clock),
         ScheduleModule.forRoot(),
         DatabaseModule,
+        NotificationsModule,
         SeedModule,
         StorageModule,
         JobsModule,

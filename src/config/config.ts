@@ -54,6 +54,13 @@ const envSchema = z
     REFRESH_TOKEN_TTL: positiveInt(7 * 24 * 3600, 365 * 24 * 3600),
     MAX_UPLOAD_BYTES: positiveInt(20 * MiB, 1024 * MiB),
     MAX_INPUT_PIXELS: positiveInt(50_000_000, 1_000_000_000),
+    MEDIA_CACHE_BYTES: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(16 * 1024 * MiB)
+      .default(64 * MiB),
+    MEDIA_CACHE_FILE_BYTES: positiveInt(256 * 1024, 64 * MiB),
     ADMIN_USERNAME: optionalString.pipe(z.string().max(100).optional()),
     ADMIN_PASSWORD: optionalString.pipe(z.string().min(8, 'must be at least 8 characters').optional()),
     TRUST_PROXY: z
@@ -99,6 +106,9 @@ export class AppConfig {
   readonly refreshTokenTtl!: number;
   readonly maxUploadBytes!: number;
   readonly maxInputPixels!: number;
+  /** Memory for hot small files on the serving path (0: none), and the largest file kept there. */
+  readonly mediaCacheBytes!: number;
+  readonly mediaCacheFileBytes!: number;
   readonly admin?: { username: string; password: string };
   readonly logLevel!: LogLevel;
   /** Express "trust proxy": false, true, a hop count, or addresses/subnets (behind a load balancer). */
@@ -170,6 +180,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     refreshTokenTtl: e.REFRESH_TOKEN_TTL,
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     maxInputPixels: e.MAX_INPUT_PIXELS,
+    mediaCacheBytes: e.MEDIA_CACHE_BYTES,
+    mediaCacheFileBytes: e.MEDIA_CACHE_FILE_BYTES,
     admin: e.ADMIN_USERNAME ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD! } : undefined,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,

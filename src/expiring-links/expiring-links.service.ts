@@ -3,10 +3,12 @@ import { Interval } from '@nestjs/schedule';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { IsNull, LessThan, type Repository } from 'typeorm';
+import { LRUCache } from 'lru-cache';
 import { Clock } from '../common/clock.js';
 import { ImageLookup } from '../images/image-lookup.service.js';
 import { ImageNotFoundError } from '../images/images.errors.js';
 import { ExpiringLinkTokens } from '../links/expiring-link-token.js';
+import { DatabaseNotifications } from '../notifications/database-notifications.service.js';
 import type { Principal } from '../tiers/grants.service.js';
 import { grantedVariants, PlanFeatureError, tierGrants, VariantNotGrantedError } from '../tiers/variant.js';
 import type { CreateExpiringLinkDto, ExpiringLinkDto } from './dto/expiring-link.dto.js';
@@ -27,12 +29,19 @@ export function displayState(link: Pick<ExpiringLink, 'expiresAt' | 'revokedAt'>
 export class ExpiringLinksService {
   private readonly logger = new Logger(ExpiringLinksService.name);
 
+  /** Revocation state by link id: dropped on every instance when a link is revoked (expiring_links_changed). */
+  private readonly states = new LRUCache<string, Promise<LinkState>>({ max: 100_000 });
+
   constructor(
     @InjectRepository(ExpiringLink) private readonly links: Repository<ExpiringLink>,
     private readonly lookup: ImageLookup,
     private readonly tokens: ExpiringLinkTokens,
     private readonly clock: Clock,
-  ) {}
+    private readonly notifications: DatabaseNotifications,
+  ) {
+    notifications.on('expiring_links_changed', (id) => this.states.delete(id));
+    notifications.onReset(() => this.states.clear());
+  }
 
   async create(owner: Principal, imageId: string, input: CreateExpiringLinkDto): Promise<ExpiringLinkDto> {
     const image = await this.lookup.find(imageId);
@@ -64,8 +73,23 @@ export class ExpiringLinksService {
     };
   }
 
-  /** Whether a correctly signed, unexpired link may still be used (one primary-key lookup). */
-  async state(linkId: string): Promise<LinkState> {
+  /**
+   * Whether a correctly signed, unexpired link may still be used: one primary-key lookup, then cached until a
+   * revocation anywhere drops it (bypassed while notifications are down).
+   */
+  state(linkId: string): Promise<LinkState> {
+    if (!this.notifications.live) return this.loadState(linkId);
+    // The promise is cached before the query runs, so a revocation that arrives meanwhile drops it too.
+    let state = this.states.get(linkId);
+    if (!state) {
+      state = this.loadState(linkId);
+      this.states.set(linkId, state);
+      state.catch(() => this.states.delete(linkId));
+    }
+    return state;
+  }
+
+  private async loadState(linkId: string): Promise<LinkState> {
     const row = await this.links.findOne({ where: { id: linkId }, select: { id: true, revokedAt: true } });
     return !row ? 'missing' : row.revokedAt ? 'revoked' : 'live';
   }
@@ -73,6 +97,7 @@ export class ExpiringLinksService {
   /** Revokes a link at once (admin panel); an earlier revocation keeps its time. False when it does not exist. */
   async revoke(linkId: string): Promise<boolean> {
     await this.links.update({ id: linkId, revokedAt: IsNull() }, { revokedAt: this.clock.now() });
+    this.states.delete(linkId); // here at once; other instances when the trigger's NOTIFY reaches them
     return this.links.existsBy({ id: linkId });
   }
 
@@ -81,6 +106,9 @@ export class ExpiringLinksService {
   async deleteExpired(): Promise<number> {
     const cutoff = new Date(this.clock.now().getTime() - RETENTION_MS);
     const result = await this.links.delete({ expiresAt: LessThan(cutoff) });
+    // Their tokens expired a day ago, so serving answers 410 before it asks for a state (on every instance);
+    // here the cached states are dropped anyway so that state() tells the truth.
+    if (result.affected) this.states.clear();
     if (result.affected)
       this.logger.log(`Deleted ${result.affected} expiring links that ended before ${cutoff.toISOString()}`);
     return result.affected ?? 0;

@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { LRUCache } from 'lru-cache';
 import type { Repository } from 'typeorm';
 import type { ImageFormat } from '../media/image-format.js';
+import { DatabaseNotifications } from '../notifications/database-notifications.service.js';
 import { Image } from './image.entity.js';
 
 export interface ImageRef {
@@ -12,27 +13,53 @@ export interface ImageRef {
 }
 
 /**
- * Owner and format of an image by id, for the serving path. Both never change, so entries need no
- * invalidation across instances; a deleted image is evicted here, and on other instances its links find
- * the stored files gone (404).
+ * Owner and format of an image by id, for the serving path. Both never change; a deleted image is dropped on
+ * every instance at once (the images_deleted trigger), and without a live LISTEN connection the cache is
+ * bypassed.
  */
 @Injectable()
 export class ImageLookup {
-  private readonly cache = new LRUCache<string, ImageRef>({ max: 100_000 });
+  private readonly cache = new LRUCache<string, Promise<ImageRef | null>>({ max: 100_000 });
+  private readonly deletedHandlers: Array<(id: string) => void> = [];
 
-  constructor(@InjectRepository(Image) private readonly images: Repository<Image>) {}
+  constructor(
+    @InjectRepository(Image) private readonly images: Repository<Image>,
+    private readonly notifications: DatabaseNotifications,
+  ) {
+    notifications.on('images_deleted', (id) => this.forget(id));
+    notifications.onReset(() => this.cache.clear());
+  }
 
-  async find(id: string): Promise<ImageRef | null> {
-    const cached = this.cache.get(id);
-    if (cached) return cached;
-    const row = await this.images.findOne({ where: { id }, select: { id: true, ownerId: true, format: true } });
-    if (!row) return null;
-    const ref = { id: row.id, ownerId: row.ownerId, format: row.format };
-    this.cache.set(id, ref);
+  /** Runs with the id of every image deleted anywhere (and forgotten here): for caches of its files. */
+  onDeleted(handler: (id: string) => void): void {
+    this.deletedHandlers.push(handler);
+  }
+
+  find(id: string): Promise<ImageRef | null> {
+    if (!this.notifications.live) return this.load(id);
+    // Cached as a promise before the query runs, so a delete that arrives meanwhile drops it too. A missing
+    // image is not kept: its id may be an upload still being inserted.
+    let ref = this.cache.get(id);
+    if (!ref) {
+      ref = this.load(id);
+      this.cache.set(id, ref);
+      ref.then(
+        (found) => {
+          if (!found && this.cache.get(id) === ref) this.cache.delete(id);
+        },
+        () => this.cache.delete(id),
+      );
+    }
     return ref;
   }
 
   forget(id: string): void {
     this.cache.delete(id);
+    for (const handler of this.deletedHandlers) handler(id);
+  }
+
+  private async load(id: string): Promise<ImageRef | null> {
+    const row = await this.images.findOne({ where: { id }, select: { id: true, ownerId: true, format: true } });
+    return row && { id: row.id, ownerId: row.ownerId, format: row.format };
   }
 }

@@ -10,8 +10,9 @@ export interface ServedFile {
   /** Expiring links: when the response stops being valid (an HTTP date). */
   expires?: string;
   contentType: string;
-  /** Present with status 200 only. */
+  /** With status 200: the bytes, as a stream from storage or (small, hot files) from memory. */
   object?: StoredObject;
+  body?: Buffer;
 }
 
 /**
@@ -24,6 +25,12 @@ export async function writeServed(res: ServerResponse, served: ServedFile): Prom
   res.setHeader('Cache-Control', served.cacheControl);
   if (served.expires) res.setHeader('Expires', served.expires);
   res.setHeader('X-Content-Type-Options', 'nosniff');
+  if (served.body) {
+    res.setHeader('Content-Type', served.contentType);
+    res.setHeader('Content-Length', served.body.length);
+    res.end(served.body);
+    return;
+  }
   if (!served.object) {
     res.end();
     return;

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { buffer } from 'node:stream/consumers';
 import { Clock } from '../common/clock.js';
+import { AppConfig } from '../config/config.js';
 import { isUuid } from '../common/uuid.js';
 import { ExpiringLinksService } from '../expiring-links/expiring-links.service.js';
 import { ImageLookup, type ImageRef } from '../images/image-lookup.service.js';
@@ -9,10 +11,12 @@ import { parseLinkFile } from '../links/link-file.js';
 import { LinkExpiredError, LinkForgedError, LinkNotFoundError, LinkRevokedError } from '../links/link.errors.js';
 import { PermanentLinks } from '../links/permanent-links.js';
 import { CONTENT_TYPES, EXTENSIONS } from '../media/image-format.js';
+import { DatabaseNotifications } from '../notifications/database-notifications.service.js';
 import { originalKey } from '../storage/keys.js';
 import { Storage } from '../storage/storage.js';
 import { GrantsService } from '../tiers/grants.service.js';
 import { tierGrants, type Variant, VariantNotGrantedError } from '../tiers/variant.js';
+import { HotFiles } from './hot-files.js';
 import type { ServedFile } from './served-file.js';
 
 /** Kept files behind permanent links may sit in shared caches this long (a revoked grant shows within it). */
@@ -26,6 +30,8 @@ export const PERMANENT_MAX_AGE = 300;
  */
 @Injectable()
 export class ServingService {
+  private readonly hot: HotFiles;
+
   constructor(
     private readonly links: PermanentLinks,
     private readonly tokens: ExpiringLinkTokens,
@@ -35,7 +41,13 @@ export class ServingService {
     private readonly thumbnails: ThumbnailsService,
     private readonly storage: Storage,
     private readonly clock: Clock,
-  ) {}
+    private readonly notifications: DatabaseNotifications,
+    config: AppConfig,
+  ) {
+    this.hot = new HotFiles(config.mediaCacheBytes, config.mediaCacheFileBytes);
+    lookup.onDeleted((imageId) => this.hot.forget(imageId));
+    notifications.onReset(() => this.hot.clear());
+  }
 
   /** `/media/{imageId}/{signature}/{file}`: while the owner's current tier grants the variant. */
   async permanent(imageId: string, signature: string, file: string, ifNoneMatch?: string): Promise<ServedFile> {
@@ -79,6 +91,11 @@ export class ServingService {
     const etag = `"${image.id}-${variant}"`; // the bytes under (image, variant) never change
     const contentType = CONTENT_TYPES[image.format];
     if (matches(ifNoneMatch, etag)) return { status: 304, etag, cacheControl, contentType };
+    // Kept in memory only while deletions reach this instance (they drop it at once).
+    const useHot = this.notifications.live;
+    const kept = useHot ? this.hot.get(image.id, variant) : undefined;
+    if (kept) return { status: 200, etag, cacheControl, contentType, body: kept };
+    const readAt = this.hot.now();
     const object =
       variant === 'original'
         ? await this.storage.get(originalKey(image.id))
@@ -86,6 +103,11 @@ export class ServingService {
     if (!object) {
       this.lookup.forget(image.id); // deleted meanwhile (perhaps on another instance)
       throw new LinkNotFoundError('No such image');
+    }
+    if (useHot && this.hot.fits(object.size)) {
+      const body = await buffer(object.stream);
+      this.hot.set(image.id, variant, body, readAt);
+      return { status: 200, etag, cacheControl, contentType, body };
     }
     return { status: 200, etag, cacheControl, contentType, object };
   }

@@ -1,9 +1,8 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { LRUCache } from 'lru-cache';
-import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import type { DataSource } from 'typeorm';
+import { DatabaseNotifications } from '../notifications/database-notifications.service.js';
 
 /** What a tier grants, as the API shows it. */
 export interface TierView {
@@ -22,8 +21,6 @@ export interface Principal {
   tier: TierView;
 }
 
-const CHANNEL = 'grants_changed';
-
 /**
  * "What does this owner get", computed from users → tiers → sizes at request time and cached per user.
  *
@@ -33,30 +30,20 @@ const CHANNEL = 'grants_changed';
  * TTL bounds staleness should a notification ever be missed.
  */
 @Injectable()
-export class GrantsService implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(GrantsService.name);
+export class GrantsService {
   private readonly cache = new LRUCache<string, Promise<Principal | null>>({ max: 50_000, ttl: 30_000 });
-  private listener?: pg.Client;
-  private listening = false;
-  private stopped = false;
-  private reconnectTimer?: NodeJS.Timeout;
-  private readonly markers = new Map<string, () => void>();
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    await this.listen();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.reconnectTimer);
-    await this.listener?.end().catch(() => undefined);
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly notifications: DatabaseNotifications,
+  ) {
+    notifications.on('grants_changed', () => this.cache.clear());
+    notifications.onReset(() => this.cache.clear());
   }
 
   /** The principal for a user id, or null when the user no longer exists. */
   forUser(userId: string): Promise<Principal | null> {
-    if (!this.listening) return this.load(userId);
+    if (!this.notifications.live) return this.load(userId);
     let entry = this.cache.get(userId);
     if (!entry) {
       entry = this.load(userId);
@@ -66,17 +53,9 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
     return entry;
   }
 
-  /**
-   * Resolves once every change committed before this call has reached this instance's listener: PostgreSQL
-   * delivers notifications in commit order, so receiving a marker sent now means all earlier ones arrived.
-   * For writers that must read their own change through the cache at once (tests, scripts).
-   */
-  async settled(): Promise<void> {
-    if (!this.listening) return; // the cache is bypassed meanwhile
-    const marker = `settled:${randomUUID()}`;
-    const received = new Promise<void>((resolve) => this.markers.set(marker, resolve));
-    await this.dataSource.query(`SELECT pg_notify('${CHANNEL}', $1)`, [marker]);
-    await received;
+  /** Resolves once every change committed before this call applies here (see DatabaseNotifications.settled). */
+  settled(): Promise<void> {
+    return this.notifications.settled();
   }
 
   /** Drops every cached principal (also done on every NOTIFY). */
@@ -119,40 +98,5 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
         expiringLinks: row.expiringLinks,
       },
     };
-  }
-
-  private async listen(): Promise<void> {
-    const options = this.dataSource.options as { url?: string };
-    const client = new pg.Client({ connectionString: options.url, application_name: 'image-api-grants' });
-    const lost = (reason: unknown) => {
-      if (this.listener !== client) return;
-      this.listening = false;
-      this.listener = undefined;
-      this.cache.clear();
-      client.end().catch(() => undefined);
-      if (this.stopped) return;
-      this.logger.warn(`Lost the grants_changed listener (${String(reason)}); retrying, cache bypassed meanwhile`);
-      this.reconnectTimer = setTimeout(() => void this.listen(), 1000);
-      this.reconnectTimer.unref();
-    };
-    this.listener = client;
-    client.on('error', lost);
-    client.on('end', () => lost('connection ended'));
-    client.on('notification', ({ payload }) => {
-      this.cache.clear();
-      const marker = payload ? this.markers.get(payload) : undefined;
-      if (marker) {
-        this.markers.delete(payload!);
-        marker();
-      }
-    });
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${CHANNEL}`);
-      this.cache.clear();
-      this.listening = true;
-    } catch (error) {
-      lost(error);
-    }
   }
 }
