@@ -3,7 +3,10 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule, type AppOptions } from './app.module.js';
 import type { AppConfig } from './config/config.js';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { setupDocs } from './docs/openapi.js';
+import { mediaRequestHandler } from './serving/media-request-handler.js';
+import { ServingService } from './serving/serving.service.js';
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
@@ -26,5 +29,22 @@ export async function createApp(config: AppConfig, options: AppOptions = {}): Pr
   app.set('trust proxy', config.trustProxy);
   app.useBodyParser('json', { limit: '64kb' });
   setupDocs(app);
+  serveMediaAheadOfRouter(app);
   return app;
+}
+
+/**
+ * Links are the hot path: they are answered by a plain node:http handler before Express and Nest's router
+ * see the request (the same ServingService and error shape; anything it does not take goes on to Express).
+ */
+function serveMediaAheadOfRouter(app: NestExpressApplication): void {
+  const server = app.getHttpServer() as Server;
+  const media = mediaRequestHandler(app.get(ServingService));
+  const listeners = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+  if (listeners.length !== 1) throw new Error(`Expected one request listener (Express), found ${listeners.length}`);
+  const [express] = listeners;
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (!media(req, res)) express(req, res);
+  });
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { AppConfig } from '../config/config.js';
 import type { TokenPairDto } from './dto/token.dto.js';
 
@@ -17,17 +18,22 @@ interface TokenClaims {
  */
 @Injectable()
 export class TokenService {
+  /** KeyObjects made once: given a string, jsonwebtoken tries to parse it as a public key on every verify. */
+  private readonly keys: KeyObject[];
+
   constructor(
     private readonly jwt: JwtService,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.keys = config.jwtSecrets.map((secret) => createSecretKey(Buffer.from(secret)));
+  }
 
   async issue(userId: string): Promise<TokenPairDto> {
     const sign = (typ: TokenType, expiresIn: number) =>
       this.jwt.signAsync({ typ } satisfies Omit<TokenClaims, 'sub'>, {
         subject: userId,
         expiresIn,
-        secret: this.config.jwtSecrets[0],
+        secret: this.keys[0] as unknown as string,
         algorithm: 'HS256',
       });
     const [accessToken, refreshToken] = await Promise.all([
@@ -39,9 +45,12 @@ export class TokenService {
 
   /** The user id in a valid token of the given type, or null. */
   async verify(token: string, typ: TokenType): Promise<string | null> {
-    for (const secret of this.config.jwtSecrets) {
+    for (const key of this.keys) {
       try {
-        const claims = await this.jwt.verifyAsync<TokenClaims>(token, { secret, algorithms: ['HS256'] });
+        const claims = await this.jwt.verifyAsync<TokenClaims>(token, {
+          secret: key as unknown as string,
+          algorithms: ['HS256'],
+        });
         return claims.typ === typ && typeof claims.sub === 'string' ? claims.sub : null;
       } catch {
         // try the next secret

@@ -19,6 +19,9 @@ import { ImageLookup } from './image-lookup.service.js';
 import { Image } from './image.entity.js';
 import { ImageNotFoundError } from './images.errors.js';
 
+/** What an Image response is made of. */
+type ImageRow = Pick<Image, 'id' | 'title' | 'description' | 'format' | 'width' | 'height' | 'bytes' | 'createdAt'>;
+
 export interface Owner {
   id: string;
   tier: TierView;
@@ -84,17 +87,18 @@ export class ImagesService implements OnApplicationBootstrap {
     }
   }
 
-  /** Newest first, keyset-paginated on (createdAt, id): every page costs the same. */
+  /**
+   * Newest first, keyset-paginated on (createdAt, id): every page costs the same (the
+   * (ownerId, createdAt, id) index is walked from the cursor). Plain rows, no entity hydration.
+   */
   async list(owner: Owner, query: ListImagesQueryDto): Promise<ImagePageDto> {
     const after: Cursor | undefined = query.cursor ? decodeCursor(query.cursor) : undefined;
-    const qb = this.images
-      .createQueryBuilder('i')
-      .where('i.ownerId = :ownerId', { ownerId: owner.id })
-      .orderBy('i.createdAt', 'DESC')
-      .addOrderBy('i.id', 'DESC')
-      .limit(query.limit + 1);
-    if (after) qb.andWhere('(i.createdAt, i.id) < (:at, :id)', { at: after.createdAt, id: after.id });
-    const rows = await qb.getMany();
+    const rows: ImageRow[] = await this.images.query(
+      `SELECT id, title, description, format, width, height, bytes, "createdAt" FROM images
+        WHERE "ownerId" = $1 ${after ? 'AND ("createdAt", id) < ($3, $4)' : ''}
+        ORDER BY "createdAt" DESC, id DESC LIMIT $2`,
+      after ? [owner.id, query.limit + 1, after.createdAt, after.id] : [owner.id, query.limit + 1],
+    );
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     return {
@@ -151,7 +155,7 @@ export class ImagesService implements OnApplicationBootstrap {
     return image;
   }
 
-  toDto(image: Image, tier: TierView): ImageDto {
+  toDto(image: ImageRow, tier: TierView): ImageDto {
     return {
       id: image.id,
       title: image.title,

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { AppConfig } from '../config/config.js';
 import type { ImageFormat } from '../media/image-format.js';
 import type { Variant } from '../tiers/variant.js';
@@ -11,13 +12,18 @@ import { LinkSigner } from './link-signer.js';
  */
 @Injectable()
 export class PermanentLinks {
+  /** Signatures never change for (image, variant) under one secret: listings sign each link once. */
+  private readonly signatures = new LRUCache<string, string>({ max: 200_000 });
+
   constructor(
     private readonly signer: LinkSigner,
     private readonly config: AppConfig,
   ) {}
 
   url(imageId: string, variant: Variant, format: ImageFormat): string {
-    const signature = this.signer.sign(`p:${imageId}:${variant}`);
+    const message = `p:${imageId}:${variant}`;
+    let signature = this.signatures.get(message);
+    if (signature === undefined) this.signatures.set(message, (signature = this.signer.sign(message)));
     return `${this.config.publicUrl}/media/${imageId}/${signature}/${linkFile(variant, format)}`;
   }
 
