@@ -63,7 +63,7 @@ export class BullMqJobQueue extends JobQueue implements OnApplicationBootstrap, 
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectTimeout: 2000,
-      connectionName: `image-api-${role}`,
+      connectionName: `image-api-${role}`, // shows in CLIENT LIST
     });
     this.connection.on('error', (error: Error) => this.onRedisError(error));
     this.connection.on('ready', () => {
@@ -102,24 +102,22 @@ export class BullMqJobQueue extends JobQueue implements OnApplicationBootstrap, 
     }
   }
 
-  /** Nothing runs in a producer; in a worker, resolves once no job is running here. */
+  /**
+   * A producer runs nothing: resolves at once. A worker: resolves once the queue has no active job (BullMQ does
+   * not expose the jobs one worker is running, so this waits for every worker's).
+   */
   async drain(): Promise<void> {
-    while (this.worker?.isRunning() && (await this.activeHere()) > 0) await new Promise((r) => setTimeout(r, 50));
-  }
-
-  private async activeHere(): Promise<number> {
-    // BullMQ does not expose its running jobs; the active list of the queue is close enough for tests.
-    return (await this.queue.getActiveCount()) ?? 0;
+    while (this.worker?.isRunning() && (await this.queue.getActiveCount()) > 0) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   onApplicationBootstrap(): void {
     if (this.role !== 'worker') return;
     const { concurrency, lockMs, prefix } = this.config;
     // Blocking commands: this connection must retry forever (maxRetriesPerRequest null, STACK.md trap 13).
-    const connection = new Redis(this.config.redisUrl, {
-      maxRetriesPerRequest: null,
-      connectionName: 'image-api-worker-blocking',
-    });
+    // No connectionName: BullMQ names worker connections itself (that is how getWorkersCount finds them).
+    const connection = new Redis(this.config.redisUrl, { maxRetriesPerRequest: null });
     connection.on('error', (error: Error) => this.onRedisError(error));
     this.worker = new Worker(QUEUE_NAME, (job: Job) => this.process(job), {
       connection,
