@@ -4,7 +4,7 @@
  * "Project layout" section draws the same graph.
  */
 const LAYERS = [
-  ['main.ts', 'worker.ts', 'cli'], // entry points
+  ['main.ts', 'worker', 'cli'], // entry points
   ['app.factory.ts'],
   ['app.module.ts', 'docs'],
   ['database'], // data source (lists every entity), migrations, seed, embedded PostgreSQL

@@ -1,4 +1,4 @@
-# The API image; `docker compose up` runs it against a real PostgreSQL.
+# The API image; the worker runs the same image as `node dist/worker/main.js` (see docker-compose.yml).
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./

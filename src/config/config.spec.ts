@@ -45,7 +45,7 @@ describe('loadConfig', () => {
       MAX_UPLOAD_BYTES: '-1',
       DATABASE_URL: 'mysql://x',
       STORAGE: 'ftp',
-      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_URL: 'http://127.0.0.1:6379',
     });
     expect(list).toEqual(
       expect.arrayContaining([
@@ -53,7 +53,7 @@ describe('loadConfig', () => {
         expect.stringMatching(/^MAX_UPLOAD_BYTES: /),
         expect.stringMatching(/^DATABASE_URL: must be a postgres/),
         expect.stringMatching(/^STORAGE: .*local.*s3/),
-        expect.stringMatching(/^REDIS_URL: BullMQ workers are not available in this version/),
+        expect.stringMatching(/^REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/),
       ]),
     );
   });
@@ -95,6 +95,62 @@ describe('loadConfig', () => {
       username: 'root',
       password: 'long-enough',
     });
+  });
+
+  it('keeps local storage and in-process jobs by default', () => {
+    const config = loadConfig({ DATA_DIR: dataDir() });
+    expect(config.s3).toBeUndefined();
+    expect(config.queue).toBeUndefined();
+  });
+
+  it('takes S3 settings: bucket required, region and path style defaulted, keys together', () => {
+    expect(problems({ STORAGE: 's3' })).toEqual(['S3_BUCKET: is required when STORAGE=s3']);
+    expect(problems({ STORAGE: 's3', S3_BUCKET: 'images', S3_ACCESS_KEY_ID: 'key' })).toEqual([
+      'S3_SECRET_ACCESS_KEY: S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together',
+    ]);
+    expect(problems({ STORAGE: 's3', S3_BUCKET: 'images', S3_FORCE_PATH_STYLE: 'yes' })).toEqual([
+      expect.stringMatching(/^S3_FORCE_PATH_STYLE: /),
+    ]);
+    expect(loadConfig({ DATA_DIR: dataDir(), STORAGE: 's3', S3_BUCKET: 'images' }).s3).toEqual({
+      bucket: 'images',
+      endpoint: undefined,
+      region: 'us-east-1',
+      credentials: undefined,
+      forcePathStyle: false,
+    });
+    const minio = loadConfig({
+      DATA_DIR: dataDir(),
+      STORAGE: 's3',
+      S3_BUCKET: 'images',
+      S3_ENDPOINT: 'http://minio:9000',
+      S3_REGION: 'eu-west-1',
+      S3_ACCESS_KEY_ID: 'key',
+      S3_SECRET_ACCESS_KEY: 'secret',
+    });
+    expect(minio.s3).toEqual({
+      bucket: 'images',
+      endpoint: 'http://minio:9000',
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'key', secretAccessKey: 'secret' },
+      forcePathStyle: true,
+    });
+    const virtualHosted = { STORAGE: 's3', S3_BUCKET: 'b', S3_ENDPOINT: 'https://s3.example.com' };
+    expect(loadConfig({ DATA_DIR: dataDir(), ...virtualHosted, S3_FORCE_PATH_STYLE: 'false' }).s3?.forcePathStyle).toBe(
+      false,
+    );
+  });
+
+  it('takes REDIS_URL with a queue prefix, worker concurrency and job lock', () => {
+    expect(loadConfig({ DATA_DIR: dataDir(), REDIS_URL: 'redis://127.0.0.1:6379/2' }).queue).toEqual({
+      redisUrl: 'redis://127.0.0.1:6379/2',
+      prefix: 'image-api',
+      concurrency: 2,
+      lockMs: 30_000,
+    });
+    expect(problems({ REDIS_URL: 'redis://r', QUEUE_PREFIX: 'a b', JOB_LOCK_MS: '10' })).toEqual([
+      expect.stringMatching(/^QUEUE_PREFIX: /),
+      expect.stringMatching(/^JOB_LOCK_MS: /),
+    ]);
   });
 
   it('derives PUBLIC_URL from PORT and trims a trailing slash', () => {

@@ -28,6 +28,8 @@ const secretList = optionalString.pipe(
 const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(1).max(max).default(fallback);
 
+const booleanString = z.enum(['true', 'false']).transform((v) => v === 'true');
+
 const envSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -37,17 +39,24 @@ const envSchema = z
       z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }).optional(),
     ),
     DATA_DIR: z.string().trim().min(1).default('./data'),
-    STORAGE: z
-      .enum(['local', 's3'])
-      .default('local')
-      .refine((v) => v === 'local', 's3 storage is not available in this version; use local'),
-    // Refused until the BullMQ workers exist, rather than silently ignored.
-    REDIS_URL: optionalString
-      .pipe(z.url({ protocol: /^rediss?$/ }).optional())
-      .refine(
-        (v) => v === undefined,
-        'BullMQ workers are not available in this version; unset it (jobs run in-process)',
-      ),
+    STORAGE: z.enum(['local', 's3']).default('local'),
+    S3_BUCKET: optionalString.pipe(z.string().max(63).optional()),
+    S3_ENDPOINT: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+    S3_REGION: optionalString.pipe(z.string().default('us-east-1')),
+    S3_ACCESS_KEY_ID: optionalString,
+    S3_SECRET_ACCESS_KEY: optionalString,
+    S3_FORCE_PATH_STYLE: optionalString.pipe(booleanString.optional()),
+    REDIS_URL: optionalString.pipe(
+      z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+    ),
+    QUEUE_PREFIX: optionalString.pipe(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." and "-" only (1 to 64)')
+        .default('image-api'),
+    ),
+    WORKER_CONCURRENCY: positiveInt(2, 64),
+    JOB_LOCK_MS: positiveInt(30_000, 3_600_000).pipe(z.number().min(1000)),
     JWT_SECRET: secretList,
     LINK_SECRET: secretList,
     ACCESS_TOKEN_TTL: positiveInt(15 * 60, 24 * 3600),
@@ -78,6 +87,16 @@ const envSchema = z
         if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when NODE_ENV=production' });
       }
     }
+    if (env.STORAGE === 's3' && !env.S3_BUCKET) {
+      ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'is required when STORAGE=s3' });
+    }
+    if (!!env.S3_ACCESS_KEY_ID !== !!env.S3_SECRET_ACCESS_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['S3_SECRET_ACCESS_KEY'],
+        message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together',
+      });
+    }
     if (!!env.ADMIN_USERNAME !== !!env.ADMIN_PASSWORD) {
       ctx.addIssue({
         code: 'custom',
@@ -89,6 +108,37 @@ const envSchema = z
 
 export type LogLevel = z.infer<typeof envSchema>['LOG_LEVEL'];
 
+/**
+ * Every environment variable the application reads: the validated ones above plus those AdminJS reads itself
+ * (see src/admin/admin-env.ts). docker-compose.yml is checked against this list by a test.
+ */
+export const KNOWN_VARIABLES: readonly string[] = [
+  ...Object.keys(envSchema.shape),
+  'ADMIN_JS_TMP_DIR',
+  'ADMIN_JS_WATCH',
+  'ADMIN_JS_SKIP_BUNDLE',
+];
+
+export interface S3Config {
+  bucket: string;
+  /** Unset: AWS S3 itself. */
+  endpoint?: string;
+  region: string;
+  /** Unset: the SDK's default credential chain (environment, profile, instance role). */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  forcePathStyle: boolean;
+}
+
+export interface QueueConfig {
+  redisUrl: string;
+  /** Redis key prefix: one per deployment (and per test run) sharing a Redis. */
+  prefix: string;
+  /** Jobs one worker process runs at once. */
+  concurrency: number;
+  /** A job whose worker stops renewing its lock (killed) is taken up again after about this long. */
+  lockMs: number;
+}
+
 /** The one typed configuration, validated once at start-up. */
 export class AppConfig {
   readonly env!: 'development' | 'production' | 'test';
@@ -98,7 +148,11 @@ export class AppConfig {
   readonly databaseUrl?: string;
   readonly dataDir!: string;
   readonly storage!: 'local' | 's3';
+  /** Set when storage is 's3'. */
+  readonly s3?: S3Config;
   readonly redisUrl?: string;
+  /** Set with REDIS_URL: thumbnail jobs go through BullMQ to `npm run start:worker` processes. */
+  readonly queue?: QueueConfig;
   /** First entry signs, every entry verifies. */
   readonly jwtSecrets!: string[];
   readonly linkSecrets!: string[];
@@ -173,7 +227,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     databaseUrl: e.DATABASE_URL,
     dataDir,
     storage: e.STORAGE,
+    s3:
+      e.STORAGE === 's3'
+        ? {
+            bucket: e.S3_BUCKET!,
+            endpoint: e.S3_ENDPOINT,
+            region: e.S3_REGION,
+            credentials: e.S3_ACCESS_KEY_ID
+              ? { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY! }
+              : undefined,
+            forcePathStyle: e.S3_FORCE_PATH_STYLE ?? !!e.S3_ENDPOINT,
+          }
+        : undefined,
     redisUrl: e.REDIS_URL,
+    queue: e.REDIS_URL
+      ? { redisUrl: e.REDIS_URL, prefix: e.QUEUE_PREFIX, concurrency: e.WORKER_CONCURRENCY, lockMs: e.JOB_LOCK_MS }
+      : undefined,
     jwtSecrets: e.JWT_SECRET ?? [generated!.jwtSecret],
     linkSecrets: e.LINK_SECRET ?? [generated!.linkSecret],
     accessTokenTtl: e.ACCESS_TOKEN_TTL,

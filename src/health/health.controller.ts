@@ -1,4 +1,4 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import {
   type ApiResponseSchemaHost,
   ApiOkResponse,
@@ -6,8 +6,15 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, type HealthCheckResult, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import {
+  HealthCheck,
+  HealthCheckService,
+  type HealthCheckResult,
+  type HealthIndicatorResult,
+  TypeOrmHealthIndicator,
+} from '@nestjs/terminus';
 import { Public } from '../common/public.decorator.js';
+import { QueueHealthIndicator } from './queue.health.js';
 import { StorageHealthIndicator } from './storage.health.js';
 
 type SchemaObject = ApiResponseSchemaHost['schema'];
@@ -24,8 +31,32 @@ const HEALTH_SCHEMA: SchemaObject = {
     error: INDICATORS,
     details: INDICATORS,
   },
-  example: { status: 'ok', info: { database: { status: 'up' }, storage: { status: 'up' } }, error: {}, details: {} },
+  example: {
+    status: 'ok',
+    info: {
+      database: { status: 'up' },
+      storage: { status: 'up' },
+      redis: { status: 'up', waiting: 0, active: 1, delayed: 0, failed: 2, workers: 1 },
+    },
+    error: {},
+    details: {},
+  },
 };
+
+/**
+ * Adds the Redis result to a health result. Redis is reported but not critical: without it uploads still work
+ * and thumbnails are made on first request, so it alone never turns the answer into a 503 (a load balancer
+ * must not take every API instance out because the queue is away).
+ */
+function withRedis(result: HealthCheckResult, redis: HealthIndicatorResult): HealthCheckResult {
+  const up = redis.redis?.status === 'up';
+  return {
+    ...result,
+    info: up ? { ...result.info, ...redis } : result.info,
+    error: up ? result.error : { ...result.error, ...redis },
+    details: { ...result.details, ...redis },
+  };
+}
 
 @ApiTags('health')
 @Controller('api/health')
@@ -34,19 +65,37 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
     private readonly storage: StorageHealthIndicator,
+    private readonly queue: QueueHealthIndicator,
   ) {}
 
   @Public()
   @Get()
   // Swagger docs written here: terminus documents it only where it can require() @nestjs/swagger.
   @HealthCheck({ noCache: true, swaggerDocumentation: false })
-  @ApiOperation({ summary: 'Liveness and readiness: database and storage' })
-  @ApiOkResponse({ description: 'Everything is up', schema: HEALTH_SCHEMA })
+  @ApiOperation({
+    summary: 'Liveness and readiness: database and storage; with REDIS_URL also Redis and the job counts',
+  })
+  @ApiOkResponse({
+    description: 'Database and storage are up (Redis, when used, is reported but may be down)',
+    schema: HEALTH_SCHEMA,
+  })
   @ApiServiceUnavailableResponse({ description: 'A dependency is down; `error` names it', schema: HEALTH_SCHEMA })
-  check(): Promise<HealthCheckResult> {
-    return this.health.check([
+  async check(): Promise<HealthCheckResult> {
+    const critical = this.health.check([
       () => this.db.pingCheck('database', { timeout: 3000 }),
       () => this.storage.isHealthy('storage'),
     ]);
+    if (!this.queue.enabled) return critical;
+    const [outcome, redis] = await Promise.all([
+      critical.then(
+        (result) => ({ result }),
+        (error: unknown) => ({ error }),
+      ),
+      this.queue.isHealthy('redis'),
+    ]);
+    if ('result' in outcome) return withRedis(outcome.result, redis);
+    const { error } = outcome;
+    if (!(error instanceof ServiceUnavailableException)) throw error;
+    throw new ServiceUnavailableException(withRedis(error.getResponse() as HealthCheckResult, redis));
   }
 }

@@ -4,7 +4,8 @@ import { once } from 'node:events';
 /** The environment of a child server or CLI: no DATABASE_URL, so it uses the embedded PostgreSQL. */
 export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', ...extra };
-  for (const key of ['DATABASE_URL', 'REDIS_URL', 'STORAGE', 'PUBLIC_URL', 'JWT_SECRET', 'LINK_SECRET']) delete env[key];
+  for (const key of ['DATABASE_URL', 'REDIS_URL', 'STORAGE', 'PUBLIC_URL', 'JWT_SECRET', 'LINK_SECRET'])
+    delete env[key];
   delete env.NODE_OPTIONS;
   return env;
 }
@@ -29,8 +30,8 @@ export class ServerProcess {
   readonly child: ChildProcess;
   output = '';
 
-  constructor(env: NodeJS.ProcessEnv) {
-    this.child = spawn(process.execPath, ['dist/main.js'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  constructor(env: NodeJS.ProcessEnv, script = 'dist/main.js') {
+    this.child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.on('data', (d) => (this.output += d));
     this.child.stderr!.on('data', (d) => (this.output += d));
   }
@@ -50,8 +51,18 @@ export class ServerProcess {
     throw new Error(`server not ready within ${timeoutMs} ms:\n${this.output}`);
   }
 
+  /** Resolves once the output matches; rejects if the process exits first or after the timeout. */
+  async waitForOutput(pattern: RegExp, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(this.output)) {
+      if (this.child.exitCode !== null) throw new Error(`process exited (${this.child.exitCode}):\n${this.output}`);
+      if (Date.now() > deadline) throw new Error(`no ${pattern} within ${timeoutMs} ms:\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   async stop(signal: NodeJS.Signals): Promise<number | null> {
-    if (this.child.exitCode !== null) return this.child.exitCode;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
     const exited = once(this.child, 'exit');
     this.child.kill(signal);
     const [code] = (await exited) as [number | null];

@@ -1,0 +1,71 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { createLogger } from '../app.factory.js';
+import { ConfigError, loadConfig } from '../config/config.js';
+import { startEmbeddedPostgres, type DatabaseHandle } from '../database/embedded-postgres.js';
+import { QUEUE_NAME } from '../jobs/bullmq-job-queue.js';
+import { WorkerModule } from './worker.module.js';
+
+/**
+ * `npm run start:worker`: makes thumbnails from the BullMQ queue (REDIS_URL), with the API's variables and no
+ * HTTP port. SIGTERM or SIGINT: takes no new job, finishes the running ones, exits 0.
+ */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const queue = config.queue;
+  if (!queue) {
+    console.error('REDIS_URL is required for a worker (without it the API makes thumbnails in its own process)');
+    process.exit(1);
+  }
+  Logger.overrideLogger(createLogger(config));
+  const logger = new Logger('Worker');
+
+  // Without DATABASE_URL: the embedded PostgreSQL of the API server running on this DATA_DIR, as the CLI does.
+  // A worker never starts (and so never owns) that database: stopping the worker must not stop the API's.
+  let database: DatabaseHandle | undefined;
+  if (!config.databaseUrl) {
+    database = await startEmbeddedPostgres(config.dataDir);
+    if (database.owned) {
+      await database.close();
+      console.error(
+        `No API server is running on DATA_DIR=${config.dataDir}: start it first (the worker uses its embedded ` +
+          'PostgreSQL), or set DATABASE_URL',
+      );
+      process.exit(1);
+    }
+    config = config.with({ databaseUrl: database.url });
+  }
+
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), {
+    logger: createLogger(config),
+    abortOnError: false,
+  });
+  logger.log(`Worker ready: queue "${QUEUE_NAME}" under prefix "${queue.prefix}", ${queue.concurrency} at a time`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal}: finishing running jobs, then exiting`);
+    await app.close();
+    await database?.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

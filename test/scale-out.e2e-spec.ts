@@ -1,0 +1,361 @@
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import {
+  type IncomingMessage,
+  request as httpRequest,
+  type Server,
+  type ServerResponse,
+  createServer,
+} from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import sharp from 'sharp';
+import { QUEUE_NAME } from '../src/jobs/bullmq-job-queue.js';
+import { freePort, TEST_JWT_SECRET, TEST_LINK_SECRET } from './support/app.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { jpeg } from './support/images.js';
+import { childEnv, runNode, ServerProcess } from './support/process.js';
+import { startS3, type TestS3 } from './support/s3.js';
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const JOB_LOCK_MS = 2000;
+
+/**
+ * An HTTP proxy in front of the S3 server for the worker, which can hold the worker's download of an original:
+ * the worker is then inside a job, for as long as the test wants.
+ */
+class HoldingProxy {
+  private server!: Server;
+  private held: Array<() => void> = [];
+  private holding = false;
+  endpoint = '';
+
+  constructor(private readonly target: string) {}
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      const forward = () => this.forward(req, res);
+      if (this.holding && req.method === 'GET' && /\/original(\?|$)/.test(req.url ?? '')) this.held.push(forward);
+      else forward();
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  private forward(req: IncomingMessage, res: ServerResponse): void {
+    const target = new URL(this.target);
+    const upstream = httpRequest(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  }
+
+  hold(): void {
+    this.holding = true;
+  }
+
+  async heldCount(n: number, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.held.length < n) {
+      if (Date.now() > deadline) throw new Error(`the worker did not fetch an original within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  /** Lets the held requests through (those of a killed worker go nowhere) and stops holding. */
+  release(): void {
+    this.holding = false;
+    for (const forward of this.held.splice(0)) forward();
+  }
+
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/**
+ * Scale-out as it runs in production: two API processes and worker processes (`node dist/...`) on one
+ * PostgreSQL database, the machine's Redis (a queue prefix of this run's own) and one S3 bucket (s3rver).
+ * Redis or the S3 server missing makes this fail, not skip.
+ */
+describe('two API processes and a worker on one database, one Redis and one bucket', () => {
+  let s3: TestS3;
+  let proxy: HoldingProxy;
+  let db: TestDatabase;
+  let s3client: S3Client;
+  let queue: Queue;
+  let queueConnection: Redis;
+  const prefix = `image-api-test-${randomBytes(6).toString('hex')}`;
+  const dirs: string[] = [];
+  const apis: Array<{ process: ServerProcess; url: string }> = [];
+  const workers: ServerProcess[] = [];
+  let token: string;
+
+  const envFor = (extra: Record<string, string>): NodeJS.ProcessEnv => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'image-api-scale-'));
+    dirs.push(dataDir);
+    return {
+      ...childEnv({}),
+      LOG_LEVEL: 'log',
+      DATABASE_URL: db.url,
+      DATA_DIR: dataDir,
+      JWT_SECRET: TEST_JWT_SECRET,
+      LINK_SECRET: TEST_LINK_SECRET,
+      REDIS_URL,
+      QUEUE_PREFIX: prefix,
+      JOB_LOCK_MS: String(JOB_LOCK_MS),
+      ...s3.env,
+      ...extra,
+    };
+  };
+  const startApi = async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const api = new ServerProcess(envFor({ PORT: String(port), PUBLIC_URL: url }));
+    apis.push({ process: api, url });
+    await api.ready(url);
+    return url;
+  };
+  /** A worker whose S3 traffic goes through the holding proxy. */
+  const startWorker = async () => {
+    const worker = new ServerProcess(envFor({ S3_ENDPOINT: proxy.endpoint }), 'dist/worker/main.js');
+    workers.push(worker);
+    await worker.waitForOutput(/Worker ready/);
+    return worker;
+  };
+  const objectsOf = async (imageId: string) => {
+    const out = await s3client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: `images/${imageId}/` }));
+    return (out.Contents ?? []).map((o) => o.Key!.split('/')[2]).sort();
+  };
+  const until = async <T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await probe();
+      if (ok(value)) return value;
+      if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const upload = async (base: string, data: Buffer) => {
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(data)], { type: 'image/jpeg' }), 'photo.jpg');
+    const res = await fetch(`${base}/api/images`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      body: form,
+    });
+    expect(res.status).toBe(201);
+    return (await res.json()) as {
+      id: string;
+      links: { original: string; thumbnails: Array<{ height: number; url: string }> };
+    };
+  };
+  /** The same link path on another instance. */
+  const on = (base: string, link: string) => `${base}${new URL(link).pathname}`;
+  const sql = async (text: string, values: unknown[] = []) => {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      await client.query(text, values);
+    } finally {
+      await client.end();
+    }
+  };
+
+  beforeAll(async () => {
+    // Fail, not skip, without Redis: a connection that refuses to retry reports the problem at once.
+    const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    await probe.connect().catch((error: unknown) => {
+      throw new Error(`This test needs Redis at ${REDIS_URL}: ${String(error)}`);
+    });
+    await probe.quit();
+    s3 = await startS3();
+    proxy = new HoldingProxy(s3.endpoint);
+    await proxy.start();
+    s3client = new S3Client({
+      region: 'us-east-1',
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
+    queueConnection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    queue = new Queue(QUEUE_NAME, { connection: queueConnection, prefix });
+    db = await createTestDatabase();
+
+    // All three start together on the fresh database (migrations run under an advisory lock).
+    await Promise.all([startApi(), startApi(), startWorker()]);
+    const cli = await runNode(
+      'dist/cli/main.js',
+      ['create-user', 'ann', '--password', 'ann-password', '--tier', 'Enterprise'],
+      envFor({}),
+    );
+    expect(cli).toMatchObject({ code: 0 });
+    const res = await fetch(`${apis[0]!.url}/api/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'ann', password: 'ann-password' }),
+    });
+    token = ((await res.json()) as { accessToken: string }).accessToken;
+  }, 90_000);
+
+  afterAll(async () => {
+    proxy?.release();
+    await Promise.all([...apis.map((a) => a.process.stop('SIGTERM')), ...workers.map((w) => w.stop('SIGKILL'))]);
+    await queue?.obliterate({ force: true }).catch(() => undefined);
+    await queue?.close();
+    queueConnection?.disconnect();
+    s3client?.destroy();
+    await proxy?.close();
+    await s3?.close();
+    await db?.drop();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('uploads on API 1, the worker makes the thumbnails, API 2 serves them; tier edits, revocations and deletes apply on both', async () => {
+    const [one, two] = [apis[0]!.url, apis[1]!.url];
+    const original = await jpeg(900, 600);
+    const image = await upload(one, original);
+
+    // The worker makes them: they are in the bucket before any link was requested, and its log says so.
+    expect(
+      await until(
+        'thumbnails in the bucket',
+        () => objectsOf(image.id),
+        (k) => k.length === 3,
+      ),
+    ).toEqual(['h200', 'h400', 'original']);
+    await workers[0]!.waitForOutput(new RegExp(`Job make-thumbnails \\{"imageId":"${image.id}"\\} done`));
+    for (const api of apis) expect(api.process.output).not.toMatch(/Job make-thumbnails .* done/);
+
+    // API 2 serves what API 1 stored, streamed from the bucket with its length.
+    const originalRes = await fetch(on(two, image.links.original));
+    expect(originalRes.status).toBe(200);
+    expect(originalRes.headers.get('content-length')).toBe(String(original.length));
+    expect(Buffer.from(await originalRes.arrayBuffer()).equals(original)).toBe(true);
+    const thumb = await fetch(on(two, image.links.thumbnails[1]!.url));
+    expect(thumb.status).toBe(200);
+    expect(await sharp(Buffer.from(await thumb.arrayBuffer())).metadata()).toMatchObject({ height: 400, width: 600 });
+
+    // A tier edit (plain SQL: the triggers notify every instance) applies on both at once.
+    await sql(`UPDATE tiers SET "originalLink" = false WHERE name = 'Enterprise'`);
+    for (const base of [one, two]) {
+      await until(
+        'original refused',
+        () => fetch(on(base, image.links.original)).then((r) => r.status),
+        (s) => s === 403,
+        5000,
+      );
+    }
+    await sql(`UPDATE tiers SET "originalLink" = true WHERE name = 'Enterprise'`);
+    for (const base of [one, two]) {
+      await until(
+        'original served',
+        () => fetch(on(base, image.links.original)).then((r) => r.status),
+        (s) => s === 200,
+        5000,
+      );
+    }
+
+    // An expiring link made on API 1 works on API 2; revoked, both answer 410 from the next request.
+    const made = await fetch(`${one}/api/images/${image.id}/expiring-links`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ expiresIn: 300, variant: '200' }),
+    });
+    expect(made.status).toBe(201);
+    const link = (await made.json()) as { id: string; url: string };
+    expect((await fetch(on(two, link.url))).status).toBe(200);
+    await sql(`UPDATE expiring_links SET "revokedAt" = now() WHERE id = $1`, [link.id]);
+    expect((await fetch(on(one, link.url))).status).toBe(410);
+    expect((await fetch(on(two, link.url))).status).toBe(410);
+
+    // Deleted on API 2: the bucket prefix is empty and API 1 answers 404 (its lookup cache knew the image).
+    const deleted = await fetch(`${two}/api/images/${image.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(deleted.status).toBe(204);
+    expect(await objectsOf(image.id)).toEqual([]);
+    expect((await fetch(on(one, image.links.thumbnails[0]!.url))).status).toBe(404);
+    expect((await fetch(on(one, image.links.original))).status).toBe(404);
+    const get = await fetch(`${one}/api/images/${image.id}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(get.status).toBe(404);
+  });
+
+  it('reports Redis, the workers and the failed jobs in health; a job that fails is kept', async () => {
+    await queue.add('no-such-job', {}, { attempts: 1, removeOnFail: false });
+    const health = await until(
+      'a failed job counted',
+      async () =>
+        (await fetch(`${apis[1]!.url}/api/health`)).json() as Promise<{ info: { redis?: { failed: number } } }>,
+      (h) => (h.info.redis?.failed ?? 0) >= 1,
+    );
+    expect(health).toMatchObject({
+      status: 'ok',
+      info: { database: { status: 'up' }, storage: { status: 'up' }, redis: { status: 'up', failed: 1, workers: 1 } },
+    });
+    const [failed] = await queue.getFailed();
+    expect(failed).toMatchObject({ name: 'no-such-job', failedReason: 'No handler for job no-such-job' });
+  });
+
+  it('SIGTERM: the worker takes no new job, finishes the running one, exits 0', async () => {
+    const worker = workers[0]!;
+    proxy.hold();
+    const running = await upload(apis[0]!.url, await jpeg(640, 480));
+    await proxy.heldCount(1); // the worker is inside the job, downloading the original
+    const exited = worker.stop('SIGTERM');
+    await worker.waitForOutput(/SIGTERM: finishing running jobs/);
+    const waiting = await upload(apis[1]!.url, await jpeg(320, 240)); // after SIGTERM: must stay queued
+    expect(worker.child.exitCode).toBeNull(); // still busy with the running job
+    proxy.release();
+    expect(await exited).toBe(0);
+    expect(await objectsOf(running.id)).toEqual(['h200', 'h400', 'original']);
+    expect(await objectsOf(waiting.id)).toEqual(['original']);
+    expect(worker.output).not.toContain(waiting.id);
+    expect(await queue.getWaitingCount()).toBe(1);
+
+    const next = await startWorker();
+    expect(
+      await until(
+        'thumbnails made by the next worker',
+        () => objectsOf(waiting.id),
+        (k) => k.length === 3,
+      ),
+    ).toEqual(['h200', 'h400', 'original']);
+    await next.waitForOutput(new RegExp(`${waiting.id}"\\} done`));
+  });
+
+  it('SIGKILL: the killed worker’s job is taken up again', async () => {
+    const victim = workers[workers.length - 1]!;
+    proxy.hold();
+    const image = await upload(apis[0]!.url, await jpeg(640, 480));
+    await proxy.heldCount(1);
+    expect(await victim.stop('SIGKILL')).toBeNull();
+    proxy.release(); // the dead worker's download goes nowhere
+    expect(await objectsOf(image.id)).toEqual(['original']);
+
+    const rescuer = await startWorker();
+    // The job keeps the dead worker's lock for JOB_LOCK_MS, then the stalled-job check puts it back.
+    expect(
+      await until(
+        'thumbnails after the stall',
+        () => objectsOf(image.id),
+        (k) => k.length === 3,
+        30_000,
+      ),
+    ).toEqual(['h200', 'h400', 'original']);
+    await rescuer.waitForOutput(new RegExp(`${image.id}"\\} done`));
+    expect(await queue.getFailedCount()).toBe(1); // only the 'no-such-job' of the health test
+  });
+});
