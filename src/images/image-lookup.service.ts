@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { LRUCache } from 'lru-cache';
 import type { Repository } from 'typeorm';
+import { Metrics } from '../observability/metrics.js';
 import { Image, type ImageFormat } from './image.entity.js';
 
 export interface ImageRef {
@@ -19,10 +20,14 @@ export interface ImageRef {
 export class ImageLookup {
   private readonly cache = new LRUCache<string, ImageRef>({ max: 100_000 });
 
-  constructor(@InjectRepository(Image) private readonly images: Repository<Image>) {}
+  constructor(
+    @InjectRepository(Image) private readonly images: Repository<Image>,
+    private readonly metrics: Metrics,
+  ) {}
 
   async find(id: string): Promise<ImageRef | null> {
     const cached = this.cache.get(id);
+    this.metrics.cacheLookup('image_lookup', cached ? 'hit' : 'miss');
     if (cached) return cached;
     const row = await this.images.findOne({ where: { id }, select: { id: true, ownerId: true, format: true } });
     if (!row) return null;

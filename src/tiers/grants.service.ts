@@ -4,6 +4,7 @@ import { LRUCache } from 'lru-cache';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
+import { Metrics } from '../observability/metrics.js';
 
 /** What a tier grants, as the API shows it. */
 export interface TierView {
@@ -42,7 +43,10 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
   private reconnectTimer?: NodeJS.Timeout;
   private readonly markers = new Map<string, () => void>();
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly metrics: Metrics,
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.listen();
@@ -58,6 +62,7 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
   forUser(userId: string): Promise<Principal | null> {
     if (!this.listening) return this.load(userId);
     let entry = this.cache.get(userId);
+    this.metrics.cacheLookup('grants', entry ? 'hit' : 'miss');
     if (!entry) {
       entry = this.load(userId);
       this.cache.set(userId, entry);
