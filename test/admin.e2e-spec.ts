@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { JobQueue } from '../src/jobs/job-queue.js';
 import { bootApp, type TestApp } from './support/app.js';
-import { ARTIFACTS, launchBrowser } from './support/browser.js';
+import { ARTIFACTS, launchBrowser, recordCspViolations } from './support/browser.js';
 import * as fixtures from './support/images.js';
 
 interface ImageBody {
@@ -16,6 +16,7 @@ describe('admin panel in a browser', () => {
   let t: TestApp;
   let browser: Browser;
   let page: Page;
+  let cspViolations: string[] = [];
   let admin: string; // /admin
   let carolToken: string;
   let image: ImageBody;
@@ -34,6 +35,7 @@ describe('admin panel in a browser', () => {
     carolToken = await t.login('carol', { password: 'carol-password-1' }); // Basic for now
     browser = await launchBrowser(); // no Chromium: this fails (never skips)
     page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    cspViolations = recordCspViolations(page);
   });
   afterAll(async () => {
     await browser?.close();
@@ -312,5 +314,9 @@ describe('admin panel in a browser', () => {
     await page.goto(`${admin}/resources/User`);
     await page.waitForURL(`${admin}/login`);
     expect(await q(`SELECT sid FROM admin_sessions`)).toEqual([]);
+  });
+
+  it('works under its Content-Security-Policy: nothing was refused on the way', () => {
+    expect(cspViolations).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { bootApp, type TestApp } from './support/app.js';
-import { ARTIFACTS, launchBrowser } from './support/browser.js';
+import { ARTIFACTS, launchBrowser, recordCspViolations } from './support/browser.js';
 import * as fixtures from './support/images.js';
 
 /** A person in a browser, with nothing but /api/docs: log in, authorize, upload, list. */
@@ -10,12 +10,14 @@ describe('Swagger UI in a browser', () => {
   let t: TestApp;
   let browser: Browser;
   let page: Page;
+  let cspViolations: string[] = [];
 
   beforeAll(async () => {
     t = await bootApp();
     await t.login('swagger-user', { tier: 'Premium', password: 'swagger-password' });
     browser = await launchBrowser();
     page = await browser.newPage();
+    cspViolations = recordCspViolations(page);
   });
   afterAll(async () => {
     await browser?.close();
@@ -93,5 +95,9 @@ describe('Swagger UI in a browser', () => {
     await page.locator('#operations-auth-Auth_me').waitFor();
     const me = await tryItOut('auth-Auth_me');
     expect(me.status).toBe(200);
+  });
+
+  it('works under its Content-Security-Policy: nothing was refused on the way', () => {
+    expect(cspViolations).toEqual([]);
   });
 });

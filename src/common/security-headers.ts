@@ -23,7 +23,7 @@ type NonceResponse = Response & { locals: { cspNonce?: string } };
 export function securityHeaders(options: { https: boolean }): RequestHandler {
   const common: HelmetOptions = {
     xFrameOptions: { action: 'deny' },
-    strictTransportSecurity: options.https ? { maxAge: 31_536_000 } : false,
+    strictTransportSecurity: options.https ? { maxAge: 31_536_000, includeSubDomains: false } : false,
     referrerPolicy: { policy: 'no-referrer' },
   };
   const api = helmet({
@@ -60,7 +60,7 @@ export function securityHeaders(options: { https: boolean }): RequestHandler {
     crossOriginResourcePolicy: { policy: 'cross-origin' },
   });
 
-  return (req: Request, res: Response, next: NextFunction) => {
+  return function securityHeaders(req: Request, res: Response, next: NextFunction) {
     const path = req.originalUrl;
     if (MEDIA.test(path)) return media(req, res, next);
     if (!UI_PAGES.test(path)) return api(req, res, next);

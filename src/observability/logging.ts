@@ -34,7 +34,12 @@ export function createPino(config: AppConfig, destination?: DestinationStream): 
       level: PINO_LEVELS[config.logLevel],
       // Belt and braces: request lines carry no headers, but nothing should ever log these.
       redact: {
-        paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', 'headers.authorization'],
+        paths: [
+          'req.headers.authorization',
+          'req.headers.cookie',
+          'res.headers["set-cookie"]',
+          'headers.authorization',
+        ],
         censor: '[redacted]',
       },
     },

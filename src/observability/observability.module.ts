@@ -7,6 +7,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppConfig } from '../config/config.js';
@@ -41,6 +42,29 @@ class MetricsEndpoint implements OnApplicationBootstrap, OnApplicationShutdown {
   }
 }
 
+/** Names of the middleware functions that must see every request (createApp installs them). */
+export const FIRST_MIDDLEWARE = ['requestObserver', 'securityHeaders'];
+
+/**
+ * @adminjs/nestjs's ExpressLoader moves its router (and the body parsers) to the top of Express's stack when
+ * it registers, ahead of everything installed before. Once every module has registered (bootstrap), put the
+ * request observer and the security headers back in front, so /admin responses get them too.
+ */
+class MiddlewareOrder implements OnApplicationBootstrap {
+  constructor(@Inject(HttpAdapterHost) private readonly host: HttpAdapterHost) {}
+
+  onApplicationBootstrap(): void {
+    const stack = (this.host.httpAdapter?.getInstance() as { router?: { stack?: Array<{ name?: string }> } })?.router
+      ?.stack;
+    if (!stack) return;
+    const first = FIRST_MIDDLEWARE.flatMap((name) => {
+      const index = stack.findIndex((layer) => layer.name === name);
+      return index >= 0 ? stack.splice(index, 1) : [];
+    });
+    stack.unshift(...first);
+  }
+}
+
 /** The pino logger that writes request lines (injection token). */
 export const REQUEST_LOGGER = Symbol('REQUEST_LOGGER');
 
@@ -54,7 +78,7 @@ export class ObservabilityModule {
     return {
       module: ObservabilityModule,
       imports: [LoggerModule.forRoot(loggerParams(logger))],
-      providers: [Metrics, MetricsEndpoint, { provide: REQUEST_LOGGER, useValue: logger }],
+      providers: [Metrics, MetricsEndpoint, MiddlewareOrder, { provide: REQUEST_LOGGER, useValue: logger }],
       exports: [Metrics, MetricsEndpoint, REQUEST_LOGGER],
     };
   }

@@ -10,7 +10,7 @@ import { acceptedRequestId, redactPath, routeLabel } from './request-labels.js';
  * one log line (method, redacted path, status, duration, request id) and the request duration metric.
  */
 export function requestObserver(logger: Pino, metrics: Metrics) {
-  return (req: Request, res: Response, next: NextFunction): void => {
+  return function requestObserver(req: Request, res: Response, next: NextFunction): void {
     const started = process.hrtime.bigint();
     const id = acceptedRequestId(req.headers['x-request-id']) ?? randomUUID();
     (req as { id?: string }).id = id;
