@@ -1,5 +1,4 @@
 import express from 'express';
-import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { securityHeaders } from '../src/common/security-headers.js';
 import { JobQueue } from '../src/jobs/job-queue.js';
