@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { STATUS_CODES } from 'node:http';
+import { databaseUnavailableResponse } from '../database/database-unavailable.js';
 import { DomainError } from './domain-error.js';
 
 export interface ErrorBody {
@@ -19,8 +20,12 @@ export class HttpExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
-    const body = this.toBody(exception);
-    if (body.statusCode >= 500) {
+    // PostgreSQL unreachable, gone or frozen: 503 with Retry-After, a warning rather than a stack trace.
+    const unavailable = databaseUnavailableResponse(exception);
+    const body = unavailable ?? this.toBody(exception);
+    if (unavailable) {
+      this.logger.warn(`Database unavailable: ${exception instanceof Error ? exception.message : String(exception)}`);
+    } else if (body.statusCode >= 500) {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
     if (response.headersSent) {

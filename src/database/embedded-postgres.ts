@@ -93,6 +93,7 @@ async function runAsFor(dataDir: string): Promise<RunAs> {
 export async function startEmbeddedPostgres(
   dataDir: string,
   log: (message: string) => void = () => undefined,
+  options: { port?: number } = {},
 ): Promise<DatabaseHandle> {
   const bin = await binaries();
   const clusterDir = join(dataDir, 'postgres');
@@ -139,7 +140,8 @@ export async function startEmbeddedPostgres(
 
   let lastError: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freePort();
+    // A given port: the same server again (tests restart it under a running application).
+    const port = options.port ?? (await freePort());
     try {
       await exec(bin.pg_ctl, [
         'start',

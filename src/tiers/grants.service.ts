@@ -4,6 +4,8 @@ import { LRUCache } from 'lru-cache';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
+import { isDatabaseUnavailable } from '../database/database-unavailable.js';
+import { pgClientTimeouts } from '../database/data-source.js';
 import { Metrics } from '../observability/metrics.js';
 
 /** What a tier grants, as the API shows it. */
@@ -36,7 +38,11 @@ const CHANNEL = 'grants_changed';
 @Injectable()
 export class GrantsService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(GrantsService.name);
-  private readonly cache = new LRUCache<string, Promise<Principal | null>>({ max: 50_000, ttl: 30_000 });
+  private readonly cache = new LRUCache<string, Promise<Principal | null>>({
+    max: 50_000,
+    ttl: 30_000,
+    noDeleteOnStaleGet: true, // expired entries stay as a fallback during a database outage
+  });
   private listener?: pg.Client;
   private listening = false;
   private stopped = false;
@@ -60,11 +66,22 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
 
   /** The principal for a user id, or null when the user no longer exists. */
   forUser(userId: string): Promise<Principal | null> {
-    if (!this.listening) return this.load(userId);
+    // While PostgreSQL is unreachable nobody can change a grant, so what was known last (even past its TTL,
+    // even with the listener lost) keeps the links already in use serving, instead of a 503.
+    const last = this.cache.get(userId, { allowStale: true });
+    const load = () =>
+      this.load(userId).catch((error: unknown) => {
+        if (last && isDatabaseUnavailable(error)) return last;
+        throw error;
+      });
+    if (!this.listening) {
+      this.metrics.cacheLookup('grants', 'bypass');
+      return load();
+    }
     let entry = this.cache.get(userId);
     this.metrics.cacheLookup('grants', entry ? 'hit' : 'miss');
     if (!entry) {
-      entry = this.load(userId);
+      entry = load();
       this.cache.set(userId, entry);
       entry.catch(() => this.cache.delete(userId));
     }
@@ -128,12 +145,16 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
 
   private async listen(): Promise<void> {
     const options = this.dataSource.options as { url?: string };
-    const client = new pg.Client({ connectionString: options.url, application_name: 'image-api-grants' });
+    const client = new pg.Client({
+      connectionString: options.url,
+      application_name: 'image-api-grants',
+      ...pgClientTimeouts(),
+    });
     const lost = (reason: unknown) => {
       if (this.listener !== client) return;
       this.listening = false;
       this.listener = undefined;
-      this.cache.clear();
+      // Not cleared: bypassed until the listener is back (then cleared), and kept as the outage fallback.
       client.end().catch(() => undefined);
       if (this.stopped) return;
       this.logger.warn(`Lost the grants_changed listener (${String(reason)}); retrying, cache bypassed meanwhile`);
