@@ -35,7 +35,9 @@ export function requestObserver(logger: Pino, metrics: Metrics) {
       const durationMs = Math.round(seconds * 1e5) / 100;
       const line = { requestId: id, method: req.method, path, status, durationMs, ...(aborted && { aborted }) };
       const message = `${req.method} ${path} ${aborted ? 'aborted' : status} ${durationMs}ms`;
-      if (status >= 500) logger.error(line, message);
+      // 503 is an expected state (a dependency is down: the filter has warned once per request already).
+      if (status >= 500 && status !== 503) logger.error(line, message);
+      else if (status === 503) logger.warn(line, message);
       else logger.info(line, message);
     };
     res.once('finish', finish);
