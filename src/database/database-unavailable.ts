@@ -46,9 +46,9 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
 }
 
 /** The error body (and Retry-After) for a request that failed because PostgreSQL is unreachable. */
-export function databaseUnavailableResponse(error: unknown):
-  | { statusCode: 503; error: 'Service Unavailable'; message: string; retryAfter: number }
-  | undefined {
+export function databaseUnavailableResponse(
+  error: unknown,
+): { statusCode: 503; error: 'Service Unavailable'; message: string; retryAfter: number } | undefined {
   if (!isDatabaseUnavailable(error)) return undefined;
   return {
     statusCode: 503,
