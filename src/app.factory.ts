@@ -13,8 +13,8 @@ import { REQUEST_LOGGER } from './observability/observability.module.js';
 import { requestObserver } from './observability/request-observer.js';
 
 /** Nest's logger before the application exists (main.ts, the CLI): pino, like the application's. */
-export function createLogger(config: AppConfig): LoggerService {
-  return createNestLogger(config);
+export function createLogger(config: AppConfig, options: { stderr?: boolean } = {}): LoggerService {
+  return createNestLogger(config, options);
 }
 
 /** The application as main.ts serves it; tests build theirs through here too. */

@@ -68,7 +68,7 @@ async function main(): Promise<number> {
     return 0;
   }
   let config = loadConfig();
-  Logger.overrideLogger(createLogger(config.with({ logLevel: 'warn' })));
+  Logger.overrideLogger(createLogger(config.with({ logLevel: 'warn' }), { stderr: true })); // stdout is the answer
   const database = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir);
   if (database) config = config.with({ databaseUrl: database.url });
   try {

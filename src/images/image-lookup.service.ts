@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { LRUCache } from 'lru-cache';
 import type { Repository } from 'typeorm';
@@ -22,12 +22,12 @@ export class ImageLookup {
 
   constructor(
     @InjectRepository(Image) private readonly images: Repository<Image>,
-    private readonly metrics: Metrics,
+    @Optional() private readonly metrics?: Metrics,
   ) {}
 
   async find(id: string): Promise<ImageRef | null> {
     const cached = this.cache.get(id);
-    this.metrics.cacheLookup('image_lookup', cached ? 'hit' : 'miss');
+    this.metrics?.cacheLookup('image_lookup', cached ? 'hit' : 'miss');
     if (cached) return cached;
     const row = await this.images.findOne({ where: { id }, select: { id: true, ownerId: true, format: true } });
     if (!row) return null;

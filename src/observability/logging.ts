@@ -69,7 +69,8 @@ export function loggerParams(logger: Pino): Params {
  * PostgreSQL starts, the CLI. nestjs-pino keeps one root logger per process, so it is the same one the
  * application then uses.
  */
-export function createNestLogger(config: AppConfig): NestPinoLogger {
-  const params = loggerParams(createPino(config));
+export function createNestLogger(config: AppConfig, options: { stderr?: boolean } = {}): NestPinoLogger {
+  const destination = options.stderr ? pino.destination({ dest: 2, sync: true }) : undefined;
+  const params = loggerParams(createPino(config, destination));
   return new NestPinoLogger(new PinoLogger(params), params);
 }

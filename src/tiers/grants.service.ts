@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { LRUCache } from 'lru-cache';
 import { randomUUID } from 'node:crypto';
@@ -51,7 +51,7 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly metrics: Metrics,
+    @Optional() private readonly metrics?: Metrics,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -75,11 +75,11 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
         throw error;
       });
     if (!this.listening) {
-      this.metrics.cacheLookup('grants', 'bypass');
+      this.metrics?.cacheLookup('grants', 'bypass');
       return load();
     }
     let entry = this.cache.get(userId);
-    this.metrics.cacheLookup('grants', entry ? 'hit' : 'miss');
+    this.metrics?.cacheLookup('grants', entry ? 'hit' : 'miss');
     if (!entry) {
       entry = load();
       this.cache.set(userId, entry);
