@@ -1,10 +1,15 @@
 import express from 'express';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
 import { securityHeaders } from '../src/common/security-headers.js';
 import { JobQueue } from '../src/jobs/job-queue.js';
 import { MetricsEndpoint } from '../src/observability/observability.module.js';
-import { bootApp, type TestApp } from './support/app.js';
+import { bootApp, freePort, TEST_JWT_SECRET, TEST_LINK_SECRET, type TestApp } from './support/app.js';
+import { createTestDatabase } from './support/database.js';
 import * as fixtures from './support/images.js';
+import { childEnv, ServerProcess } from './support/process.js';
 
 interface LogLine {
   level: number;
@@ -301,5 +306,63 @@ describe('operations: request ids, request logs, metrics, security headers', () 
       expect(count('process_cpu_user_seconds_total', {})).toBeGreaterThan(0);
       expect(count('nodejs_heap_size_used_bytes', {})).toBeGreaterThan(0);
     });
+  });
+});
+
+/** The real process: `node dist/main.js` writes JSON lines in production and readable lines in development. */
+describe('log format of the server process', () => {
+  const dataDirs: string[] = [];
+  afterAll(() => {
+    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function run(nodeEnv: 'production' | 'development') {
+    const db = await createTestDatabase();
+    const port = await freePort();
+    const metricsPort = await freePort();
+    const dataDir = mkdtempSync(join(tmpdir(), 'image-api-test-logs-'));
+    dataDirs.push(dataDir);
+    const env = {
+      ...childEnv({ DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'log', METRICS_PORT: String(metricsPort) }),
+      NODE_ENV: nodeEnv,
+      DATABASE_URL: db.url,
+      JWT_SECRET: TEST_JWT_SECRET,
+      LINK_SECRET: TEST_LINK_SECRET,
+    };
+    const server = new ServerProcess(env);
+    try {
+      await server.ready(`http://127.0.0.1:${port}`);
+      const res = await fetch(`http://127.0.0.1:${port}/no-such-page`, { headers: { 'x-request-id': 'process-line' } });
+      expect(res.status).toBe(404);
+      const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+      expect(await metrics.text()).toContain('image_api_http_request_duration_seconds_bucket');
+      expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(404);
+      for (let i = 0; i < 50 && !server.output.includes('process-line'); i++)
+        await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      expect(await server.stop('SIGINT')).toBe(0);
+      await db.drop();
+    }
+    return server.output.split('\n').filter(Boolean);
+  }
+
+  it('production: every line is JSON; the request line has id, method, path, status and duration', async () => {
+    const lines = await run('production');
+    const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(parsed.find((l) => l.requestId === 'process-line')).toMatchObject({
+      method: 'GET',
+      path: '/no-such-page',
+      status: 404,
+      durationMs: expect.any(Number),
+      level: 30,
+    });
+    expect(parsed.some((l) => l.context === 'Main' && /Listening on/.test(String(l.msg)))).toBe(true);
+  });
+
+  it('development: readable lines', async () => {
+    const lines = await run('development');
+    const line = lines.find((l) => l.includes('process-line'));
+    expect(line).toMatch(/INFO.*GET \/no-such-page 404 [\d.]+ms/);
+    expect(() => JSON.parse(line!)).toThrow();
   });
 });
