@@ -1,6 +1,7 @@
 import type { DataSourceOptions } from 'typeorm';
 import { entities } from './entities.js';
 import { migrations } from './migrations/index.js';
+import { TypeOrmLogger } from './typeorm-logger.js';
 
 export interface DatabaseTimeouts {
   /** Opening a connection, or waiting for one from the pool. */
@@ -41,7 +42,7 @@ export function dataSourceOptions(url: string, timeouts: DatabaseTimeouts = DEFA
     synchronize: false,
     uuidExtension: 'pgcrypto', // gen_random_uuid() is built into PostgreSQL 13+
     installExtensions: false,
-    logging: ['error', 'warn'],
+    logger: new TypeOrmLogger(),
     extra: { max: 20, application_name: 'image-api', ...pgClientTimeouts(timeouts) },
   };
 }

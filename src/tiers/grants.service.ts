@@ -74,17 +74,13 @@ export class GrantsService implements OnApplicationBootstrap, OnApplicationShutd
         if (last && isDatabaseUnavailable(error)) return last;
         throw error;
       });
-    if (!this.listening) {
-      this.metrics?.cacheLookup('grants', 'bypass');
-      return load();
-    }
-    let entry = this.cache.get(userId);
-    this.metrics?.cacheLookup('grants', entry ? 'hit' : 'miss');
-    if (!entry) {
-      entry = load();
-      this.cache.set(userId, entry);
-      entry.catch(() => this.cache.delete(userId));
-    }
+    // Bypassed (not read) while the listener is down, but still written: the outage fallback above.
+    const cached = this.listening ? this.cache.get(userId) : undefined;
+    this.metrics?.cacheLookup('grants', !this.listening ? 'bypass' : cached ? 'hit' : 'miss');
+    if (cached) return cached;
+    const entry = load();
+    this.cache.set(userId, entry);
+    entry.catch(() => this.cache.delete(userId));
     return entry;
   }
 
