@@ -25,7 +25,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const body = unavailable ?? this.toBody(exception);
     if (unavailable) {
       this.logger.warn(`Database unavailable: ${exception instanceof Error ? exception.message : String(exception)}`);
-    } else if (body.statusCode >= 500) {
+    } else if (body.statusCode >= 500 && !(exception instanceof HttpException && body.statusCode === 503)) {
+      // (A deliberate 503, the health check's, is no bug: its request line says enough.)
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
     if (response.headersSent) {
