@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres, type DatabaseHandle } from '../src/database/embedded-postgres.js';
-import { isDatabaseUnavailable } from '../src/database/database-unavailable.js';
+import { isDatabaseUnavailable, transactionOrNothing } from '../src/database/database-unavailable.js';
 import { JobQueue } from '../src/jobs/job-queue.js';
 import { bootApp, type TestApp } from './support/app.js';
 import type { TestDatabase } from './support/database.js';
@@ -176,6 +176,30 @@ describe('PostgreSQL outage under a running server', () => {
     const { id } = (await stored.json()) as { id: string };
     expect(await rowIds()).toContain(id);
     await expectConsistent();
+  });
+
+  it('a write whose statement reached a frozen backend is rolled back when it resumes, not committed late', async () => {
+    await t.dataSource.query('CREATE TABLE outage_probe (id int)');
+    let backend = 0;
+    const attempt = transactionOrNothing(t.dataSource, async (manager) => {
+      backend = ((await manager.query('SELECT pg_backend_pid() AS pid')) as Array<{ pid: number }>)[0].pid;
+      process.kill(backend, 'SIGSTOP'); // this connection's server process only
+      await manager.query('INSERT INTO outage_probe VALUES (1)'); // sent, never answered: query_timeout
+    });
+    try {
+      await expect(attempt).rejects.toThrow(/Query read timeout/);
+    } finally {
+      process.kill(backend, 'SIGCONT');
+    }
+    // The backend now reads the INSERT, runs it in its transaction, then finds the connection closed.
+    for (let i = 0; i < 20; i++) {
+      const [{ n }] = (await t.dataSource.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1`, [
+        backend,
+      ])) as Array<{ n: number }>;
+      if (n === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await t.dataSource.query('SELECT count(*)::int AS n FROM outage_probe')).toEqual([{ n: 0 }]);
   });
 
   it('classifies connection-class errors as unavailable, and others not', () => {
