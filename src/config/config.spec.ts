@@ -101,7 +101,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATA_DIR: dataDir() })).toMatchObject({
       metricsPort: undefined,
       metricsHost: '127.0.0.1',
-      dbTimeouts: { connectMs: 3000, statementMs: 15_000, lockMs: 5000 },
+      dbTimeouts: { connectMs: 3000, statementMs: 5000, lockMs: 3000 },
     });
     expect(
       loadConfig({

@@ -68,8 +68,8 @@ const envSchema = z
     METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
     // PostgreSQL timeouts (milliseconds): a database that is gone or frozen answers 503 within seconds.
     DB_CONNECT_TIMEOUT_MS: positiveInt(3000, 600_000),
-    DB_STATEMENT_TIMEOUT_MS: positiveInt(15_000, 3_600_000),
-    DB_LOCK_TIMEOUT_MS: positiveInt(5000, 3_600_000),
+    DB_STATEMENT_TIMEOUT_MS: positiveInt(5000, 3_600_000),
+    DB_LOCK_TIMEOUT_MS: positiveInt(3000, 3_600_000),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {

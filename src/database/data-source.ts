@@ -12,7 +12,7 @@ export interface DatabaseTimeouts {
   lockMs: number;
 }
 
-export const DEFAULT_TIMEOUTS: DatabaseTimeouts = { connectMs: 3000, statementMs: 15_000, lockMs: 5000 };
+export const DEFAULT_TIMEOUTS: DatabaseTimeouts = { connectMs: 3000, statementMs: 5000, lockMs: 3000 };
 
 /**
  * node-postgres settings that make an unreachable, stopped or frozen (SIGSTOP) PostgreSQL an error within
