@@ -16,7 +16,8 @@ const LAYERS = [
   ['users'],
   ['links'],
   ['tiers'],
-  ['media', 'storage', 'jobs', 'notifications', 'observability'],
+  ['media', 'storage', 'jobs', 'notifications'],
+  ['observability'],
   ['config'],
   ['common'],
 ];

@@ -1,45 +1,62 @@
-import { ConsoleLogger, type LogLevel } from '@nestjs/common';
+import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { Request, Response } from 'express';
+import { Logger as PinoNestLogger } from 'nestjs-pino';
+import type { Logger as Pino } from 'pino';
 import { AppModule, type AppOptions } from './app.module.js';
+import { securityHeaders } from './common/security-headers.js';
 import type { AppConfig } from './config/config.js';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { setupDocs } from './docs/openapi.js';
-import { mediaRequestHandler } from './serving/media-request-handler.js';
+import { mediaRequestHandler, type RequestHook } from './serving/media-request-handler.js';
 import { ServingService } from './serving/serving.service.js';
+import { createNestLogger } from './observability/logging.js';
+import { Metrics } from './observability/metrics.js';
+import { REQUEST_LOGGER } from './observability/observability.module.js';
+import { requestObserver } from './observability/request-observer.js';
 
-const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-
-export function createLogger(config: AppConfig): ConsoleLogger {
-  return new ConsoleLogger({
-    logLevels: LEVELS.slice(0, LEVELS.indexOf(config.logLevel) + 1),
-    json: config.env === 'production',
-  });
+/** Nest's logger before the application exists (main.ts, the CLI): pino, like the application's. */
+export function createLogger(config: AppConfig, options: { stderr?: boolean } = {}): LoggerService {
+  return createNestLogger(config, options);
 }
 
 /** The application as main.ts serves it; tests build theirs through here too. */
 export async function createApp(config: AppConfig, options: AppOptions = {}): Promise<NestExpressApplication> {
   if (!config.databaseUrl) throw new Error('createApp needs a resolved databaseUrl');
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, options), {
-    logger: createLogger(config),
+    bufferLogs: true,
     bodyParser: false,
     abortOnError: false,
   });
+  app.useLogger(app.get(PinoNestLogger));
+  // First of all middleware: request id, the request's log line and its duration metric; then the headers.
+  const observe = requestObserver(app.get<Pino>(REQUEST_LOGGER), app.get(Metrics));
+  const headers = securityHeaders({ https: config.publicUrl.startsWith('https:') });
+  app.use(observe);
+  app.use(headers);
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.useBodyParser('json', { limit: '64kb' });
   setupDocs(app);
-  serveMediaAheadOfRouter(app);
+  serveMediaAheadOfRouter(app, (req, res) => {
+    // The same request id, log line, metric and headers as every other request, without Express.
+    const request = Object.assign(req, { originalUrl: req.url }) as unknown as Request;
+    observe(request, res as Response, noop);
+    headers(request, res as Response, noop);
+  });
   return app;
 }
+
+const noop = () => undefined;
 
 /**
  * Links are the hot path: they are answered by a plain node:http handler before Express and Nest's router
  * see the request (the same ServingService and error shape; anything it does not take goes on to Express).
  */
-function serveMediaAheadOfRouter(app: NestExpressApplication): void {
+function serveMediaAheadOfRouter(app: NestExpressApplication, hook: RequestHook): void {
   const server = app.getHttpServer() as Server;
-  const media = mediaRequestHandler(app.get(ServingService));
+  const media = mediaRequestHandler(app.get(ServingService), hook);
   const listeners = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
   if (listeners.length !== 1) throw new Error(`Expected one request listener (Express), found ${listeners.length}`);
   const [express] = listeners;

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
+import type { DestinationStream } from 'pino';
 import { AdminModule } from './admin/admin.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import type { Clock } from './common/clock.js';
@@ -14,6 +15,7 @@ import { ImagesModule } from './images/images.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { NotificationsModule } from './notifications/notifications.module.js';
 import { ServingModule } from './serving/serving.module.js';
+import { ObservabilityModule } from './observability/observability.module.js';
 import { StorageModule } from './storage/storage.module.js';
 import { TiersModule } from './tiers/tiers.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -21,6 +23,8 @@ import { UsersModule } from './users/users.module.js';
 export interface AppOptions {
   /** Replaces the system clock (tests move time instead of sleeping). */
   clock?: Clock;
+  /** Where log lines go instead of stdout (tests read them). */
+  logDestination?: DestinationStream;
 }
 
 @Module({})
@@ -31,6 +35,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config, options.clock),
+        ObservabilityModule.forRoot(config, options.logDestination),
         ScheduleModule.forRoot(),
         DatabaseModule,
         NotificationsModule,

@@ -5,7 +5,7 @@ import { JobQueue } from '../src/jobs/job-queue.js';
 import { GrantsService } from '../src/tiers/grants.service.js';
 import { TiersService } from '../src/tiers/tiers.service.js';
 import { bootApp, type TestApp } from './support/app.js';
-import { ARTIFACTS, launchBrowser } from './support/browser.js';
+import { ARTIFACTS, launchBrowser, recordCspViolations } from './support/browser.js';
 import * as fixtures from './support/images.js';
 
 interface ImageBody {
@@ -22,6 +22,7 @@ describe('admin panel in a browser', () => {
   let browser: Browser;
   let admin: string; // /admin
   const contexts: BrowserContext[] = [];
+  const cspViolations: string[][] = []; // one list per page
 
   const ADMIN_PASSWORD = 'admin-password-1';
   const q = <T = Record<string, unknown>>(sql: string, params: unknown[] = []) =>
@@ -36,6 +37,8 @@ describe('admin panel in a browser', () => {
   });
   afterEach(async () => {
     for (const context of contexts.splice(0)) await context.close();
+    // Every page worked under its Content-Security-Policy: nothing was refused on the way.
+    expect(cspViolations.splice(0).flat()).toEqual([]);
   });
   afterAll(async () => {
     await browser?.close();
@@ -45,7 +48,9 @@ describe('admin panel in a browser', () => {
   async function newPage(): Promise<Page> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
     contexts.push(context);
-    return context.newPage();
+    const page = await context.newPage();
+    cspViolations.push(recordCspViolations(page));
+    return page;
   }
   async function submitLogin(page: Page, username: string, password: string) {
     await page.goto(`${admin}/login`);

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { bootApp, type TestApp } from './support/app.js';
-import { ARTIFACTS, launchBrowser } from './support/browser.js';
+import { ARTIFACTS, launchBrowser, recordCspViolations } from './support/browser.js';
 import * as fixtures from './support/images.js';
 
 /** A person in a browser, with nothing but /api/docs: log in, authorize, upload, list. Each test its own browser context. */
@@ -11,6 +11,7 @@ describe('Swagger UI in a browser', () => {
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
+  let cspViolations: string[] = [];
 
   beforeAll(async () => {
     t = await bootApp();
@@ -20,8 +21,13 @@ describe('Swagger UI in a browser', () => {
   beforeEach(async () => {
     context = await browser.newContext();
     page = await context.newPage();
+    cspViolations = recordCspViolations(page);
   });
-  afterEach(() => context.close());
+  afterEach(async () => {
+    await context.close();
+    // The page worked under its Content-Security-Policy: nothing was refused on the way.
+    expect(cspViolations).toEqual([]);
+  });
   afterAll(async () => {
     await browser?.close();
     await t?.close();

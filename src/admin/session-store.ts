@@ -3,6 +3,7 @@ import connectPgSimple from 'connect-pg-simple';
 import session from 'express-session';
 import pg from 'pg';
 import { AppConfig } from '../config/config.js';
+import { pgClientTimeouts } from '../common/pg-timeouts.js';
 
 /** connect-pg-simple's layout; created by migration 1763810000000 (never by the store). */
 export const SESSION_TABLE = 'admin_sessions';
@@ -29,6 +30,7 @@ export class AdminSessionStore implements OnApplicationShutdown {
       idleTimeoutMillis: 30_000,
       allowExitOnIdle: true,
       application_name: 'image-api-admin-sessions',
+      ...pgClientTimeouts(config.dbTimeouts),
     });
     pool.on('error', (error) => this.logger.warn(`Idle session connection failed: ${error.message}`));
     this.pool = pool;

@@ -71,7 +71,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const configured = loadConfig();
-  Logger.overrideLogger(createLogger(configured.with({ logLevel: 'warn' })));
+  Logger.overrideLogger(createLogger(configured.with({ logLevel: 'warn' }), { stderr: true })); // stdout is the answer
   const database = await resolveDatabase(configured);
   try {
     console.log(await createUser(database.config, input));

@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
+import { DatabaseUnavailableError, isDatabaseUnavailable } from './database-unavailable.js';
 import { DomainError, type ErrorKind } from './domain-error.js';
 
 export interface ErrorBody {
@@ -37,6 +38,11 @@ const answer = (statusCode: number, message: string, extra: Record<string, unkno
  * stack trace, SQL or file path.
  */
 export function errorAnswer(exception: unknown): Answer {
+  // PostgreSQL unreachable, gone or frozen (whatever layer the error came through): retry shortly.
+  if (isDatabaseUnavailable(exception)) {
+    const unavailable = new DatabaseUnavailableError();
+    return answer(STATUS_BY_KIND[unavailable.kind], unavailable.message, { retryAfter: unavailable.retryAfter });
+  }
   if (exception instanceof DomainError) {
     const extra = exception.retryAfter !== undefined ? { retryAfter: exception.retryAfter } : {};
     return answer(STATUS_BY_KIND[exception.kind], exception.message, extra);
@@ -93,7 +99,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<ServerResponse>();
     const body = errorAnswer(exception);
-    if (body.statusCode >= 500 && !(exception instanceof DomainError) && !(exception instanceof HttpException)) {
+    if (body.statusCode === HttpStatus.SERVICE_UNAVAILABLE && !(exception instanceof HttpException)) {
+      this.logger.warn(`Database unavailable: ${exception instanceof Error ? exception.message : String(exception)}`);
+    } else if (body.statusCode >= 500 && !(exception instanceof DomainError) && !(exception instanceof HttpException)) {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
     if (response.headersSent) {

@@ -153,6 +153,35 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('takes METRICS_PORT (unset: no metrics), METRICS_HOST and the database timeouts', () => {
+    expect(loadConfig({ DATA_DIR: dataDir() })).toMatchObject({
+      metricsPort: undefined,
+      metricsHost: '127.0.0.1',
+      dbTimeouts: { connectMs: 3000, statementMs: 5000, lockMs: 3000 },
+    });
+    expect(
+      loadConfig({
+        DATA_DIR: dataDir(),
+        METRICS_PORT: '9464',
+        METRICS_HOST: '0.0.0.0',
+        DB_CONNECT_TIMEOUT_MS: '1000',
+        DB_STATEMENT_TIMEOUT_MS: '2000',
+        DB_LOCK_TIMEOUT_MS: '500',
+      }),
+    ).toMatchObject({
+      metricsPort: 9464,
+      metricsHost: '0.0.0.0',
+      dbTimeouts: { connectMs: 1000, statementMs: 2000, lockMs: 500 },
+    });
+    expect(problems({ METRICS_PORT: '3000', PORT: '3000' })).toEqual([
+      'METRICS_PORT: must differ from PORT (never the public port)',
+    ]);
+    expect(problems({ METRICS_PORT: 'x', DB_STATEMENT_TIMEOUT_MS: '0' })).toEqual([
+      expect.stringMatching(/^METRICS_PORT: /),
+      expect.stringMatching(/^DB_STATEMENT_TIMEOUT_MS: /),
+    ]);
+  });
+
   it('derives PUBLIC_URL from PORT and trims a trailing slash', () => {
     expect(loadConfig({ DATA_DIR: dataDir(), PORT: '8080' }).publicUrl).toBe('http://localhost:8080');
     expect(loadConfig({ DATA_DIR: dataDir(), PUBLIC_URL: 'https://img.example.com/' }).publicUrl).toBe(

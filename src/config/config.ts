@@ -80,6 +80,12 @@ const envSchema = z
         v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v,
       ),
     LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+    METRICS_PORT: optionalString.pipe(z.coerce.number<string | undefined>().int().min(0).max(65535).optional()),
+    METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
+    // PostgreSQL timeouts (milliseconds): a database that is gone or frozen answers 503 within seconds.
+    DB_CONNECT_TIMEOUT_MS: positiveInt(3000, 600_000),
+    DB_STATEMENT_TIMEOUT_MS: positiveInt(5000, 3_600_000),
+    DB_LOCK_TIMEOUT_MS: positiveInt(3000, 3_600_000),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {
@@ -95,6 +101,13 @@ const envSchema = z
         code: 'custom',
         path: ['S3_SECRET_ACCESS_KEY'],
         message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together',
+      });
+    }
+    if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['METRICS_PORT'],
+        message: 'must differ from PORT (never the public port)',
       });
     }
     if (!!env.ADMIN_USERNAME !== !!env.ADMIN_PASSWORD) {
@@ -167,6 +180,11 @@ export class AppConfig {
   readonly logLevel!: LogLevel;
   /** Express "trust proxy": false, true, a hop count, or addresses/subnets (behind a load balancer). */
   readonly trustProxy!: boolean | number | string;
+  /** Prometheus text at /metrics on this port (0: any free port); unset: no metrics server. */
+  readonly metricsPort?: number;
+  readonly metricsHost!: string;
+  /** PostgreSQL connection, statement and lock timeouts in milliseconds. */
+  readonly dbTimeouts!: { connectMs: number; statementMs: number; lockMs: number };
 
   constructor(values: Omit<AppConfig, 'with'>) {
     Object.assign(this, values);
@@ -254,5 +272,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     admin: e.ADMIN_USERNAME ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD! } : undefined,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
+    metricsPort: e.METRICS_PORT,
+    metricsHost: e.METRICS_HOST,
+    dbTimeouts: {
+      connectMs: e.DB_CONNECT_TIMEOUT_MS,
+      statementMs: e.DB_STATEMENT_TIMEOUT_MS,
+      lockMs: e.DB_LOCK_TIMEOUT_MS,
+    },
   });
 }

@@ -9,7 +9,7 @@ import { migrate } from './migrate.js';
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => dataSourceOptions(config.databaseUrl!),
+      useFactory: (config: AppConfig) => dataSourceOptions(config.databaseUrl!, config.dbTimeouts),
       dataSourceFactory: async (options) => {
         const dataSource = await new DataSource(options!).initialize();
         await migrate(dataSource);

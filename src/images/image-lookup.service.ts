@@ -1,9 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { LRUCache } from 'lru-cache';
 import type { Repository } from 'typeorm';
 import type { ImageFormat } from '../media/image-format.js';
+import { isDatabaseUnavailable } from '../common/database-unavailable.js';
 import { DatabaseNotifications } from '../notifications/database-notifications.service.js';
+import { Metrics } from '../observability/metrics.js';
 import { Image } from './image.entity.js';
 
 export interface ImageRef {
@@ -25,9 +27,11 @@ export class ImageLookup {
   constructor(
     @InjectRepository(Image) private readonly images: Repository<Image>,
     private readonly notifications: DatabaseNotifications,
+    @Optional() private readonly metrics?: Metrics,
   ) {
     notifications.on('images_deleted', (id) => this.forget(id));
-    notifications.onReset(() => this.cache.clear());
+    // Kept while notifications are lost (only the outage fallback reads it); cleared once they are back.
+    notifications.onReset((phase) => phase === 'back' && this.cache.clear());
   }
 
   /** Runs with the id of every image deleted anywhere (and forgotten here): for caches of its files. */
@@ -36,10 +40,19 @@ export class ImageLookup {
   }
 
   find(id: string): Promise<ImageRef | null> {
-    if (!this.notifications.live) return this.load(id);
+    if (!this.notifications.live) {
+      this.metrics?.cacheLookup('image_lookup', 'bypass');
+      // PostgreSQL unreachable: nobody can delete an image meanwhile, so what was known keeps links serving.
+      const last = this.cache.get(id);
+      return this.load(id).catch((error: unknown) => {
+        if (last && isDatabaseUnavailable(error)) return last;
+        throw error;
+      });
+    }
     // Cached as a promise before the query runs, so a delete that arrives meanwhile drops it too. A missing
     // image is not kept: its id may be an upload still being inserted.
     let ref = this.cache.get(id);
+    this.metrics?.cacheLookup('image_lookup', ref ? 'hit' : 'miss');
     if (!ref) {
       ref = this.load(id);
       this.cache.set(id, ref);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Repository } from 'typeorm';
 import { Clock } from '../common/clock.js';
 import { type Cursor, decodeCursor, encodeCursor } from '../common/cursor.js';
+import { CommitOutcomeUnknownError, transactionOrNothing } from '../common/database-unavailable.js';
 import { AppConfig } from '../config/config.js';
 import { JobQueue } from '../jobs/job-queue.js';
 import { PermanentLinks } from '../links/permanent-links.js';
@@ -75,9 +76,12 @@ export class ImagesService implements OnApplicationBootstrap {
         createdAt: this.clock.now(),
       });
       try {
-        await this.images.insert(image);
+        // All or nothing even if PostgreSQL freezes mid-insert (see transactionOrNothing).
+        await transactionOrNothing(this.images.manager.connection, (manager) => manager.insert(Image, image));
       } catch (error) {
-        await this.storage.deletePrefix(imagePrefix(id));
+        // No answer to the COMMIT: the row may exist, so its file stays (a row without its file is worse).
+        if (error instanceof CommitOutcomeUnknownError) this.logger.warn(`Image ${id}: ${error.message}; file kept`);
+        else await this.storage.deletePrefix(imagePrefix(id));
         throw error;
       }
       await this.jobs.enqueue('make-thumbnails', { imageId: id });

@@ -1,6 +1,7 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, type OnModuleInit, Optional } from '@nestjs/common';
 import { JobQueue } from '../jobs/job-queue.js';
 import type { ImageFormat } from '../media/image-format.js';
+import { Metrics } from '../observability/metrics.js';
 import { ImageProcessor } from '../media/image-processor.js';
 import { imagePrefix, originalKey, thumbnailKey } from '../storage/keys.js';
 import { Storage, type StoredObject } from '../storage/storage.js';
@@ -23,6 +24,7 @@ export class ThumbnailsService implements OnModuleInit {
     private readonly jobs: JobQueue,
     private readonly lookup: ImageLookup,
     private readonly grants: GrantsService,
+    @Optional() private readonly metrics?: Metrics,
   ) {}
 
   onModuleInit(): void {
@@ -66,10 +68,12 @@ export class ThumbnailsService implements OnModuleInit {
       if (!(await this.storage.exists(thumbnailKey(imageId, height)))) missing.push(height);
     }
     if (missing.length === 0) return true;
+    const made = this.metrics?.thumbnailTimer();
     const original = await this.storage.read(originalKey(imageId));
     if (!original) return false;
     const thumbnails = await this.processor.thumbnails(original, missing, format);
     for (const [height, data] of thumbnails) await this.storage.putBuffer(thumbnailKey(imageId, height), data);
+    made?.(thumbnails.size);
     // Deleted while we worked? Then what we just wrote is an orphan: remove it again.
     if (!(await this.storage.exists(originalKey(imageId)))) {
       await this.storage.deletePrefix(imagePrefix(imageId));

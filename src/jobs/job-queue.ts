@@ -1,5 +1,6 @@
-import { type BeforeApplicationShutdown, Logger } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Injectable, Logger, Optional } from '@nestjs/common';
 import { availableParallelism } from 'node:os';
+import { Metrics } from '../observability/metrics.js';
 
 /** Jobs the application knows, by name, with their payloads. */
 export interface JobPayloads {
@@ -23,6 +24,7 @@ export abstract class JobQueue {
 }
 
 /** Runs jobs in this process, a few at a time, after the response that enqueued them has gone out. */
+@Injectable()
 export class InProcessJobQueue extends JobQueue implements BeforeApplicationShutdown {
   private readonly logger = new Logger('Jobs');
   private readonly handlers = new Map<JobName, JobHandler<JobName>>();
@@ -32,6 +34,10 @@ export class InProcessJobQueue extends JobQueue implements BeforeApplicationShut
   private idle: Array<() => void> = [];
   private closed = false;
 
+  constructor(@Optional() private readonly metrics?: Metrics) {
+    super();
+  }
+
   register<N extends JobName>(name: N, handler: JobHandler<N>): void {
     this.handlers.set(name, handler as JobHandler<JobName>);
   }
@@ -40,10 +46,14 @@ export class InProcessJobQueue extends JobQueue implements BeforeApplicationShut
     if (this.closed) return;
     const handler = this.handlers.get(name);
     if (!handler) throw new Error(`No handler for job ${name}`);
+    this.metrics?.jobsQueued.inc();
     this.pending.push(() =>
-      handler(payload).catch((error: unknown) =>
-        this.logger.warn(`Job ${name} ${JSON.stringify(payload)} failed: ${String(error)}`),
-      ),
+      handler(payload)
+        .catch((error: unknown) => {
+          this.metrics?.jobFailures.inc({ job: name });
+          this.logger.warn(`Job ${name} ${JSON.stringify(payload)} failed: ${String(error)}`);
+        })
+        .finally(() => this.metrics?.jobsQueued.dec()),
     );
     setImmediate(() => this.pump());
   }
@@ -70,6 +80,7 @@ export class InProcessJobQueue extends JobQueue implements BeforeApplicationShut
   /** Before the database closes (onApplicationShutdown): let running jobs finish. */
   async beforeApplicationShutdown(): Promise<void> {
     this.closed = true;
+    this.metrics?.jobsQueued.dec(this.pending.length);
     this.pending.length = 0; // not started: the serving path makes those thumbnails when asked
     await this.drain();
   }

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
+import { pgClientTimeouts } from '../common/pg-timeouts.js';
 
 /** Channels the database's triggers notify on (see the migrations), plus the marker channel of settled(). */
 const CHANNELS = ['grants_changed', 'images_deleted', 'expiring_links_changed'] as const;
@@ -21,7 +22,7 @@ type Handler = (payload: string) => void;
 export class DatabaseNotifications implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('DatabaseNotifications');
   private readonly handlers = new Map<string, Handler[]>();
-  private readonly resets: Array<() => void> = [];
+  private readonly resets: Array<(phase: 'lost' | 'back') => void> = [];
   private readonly markers = new Map<string, () => void>();
   private client?: pg.Client;
   private stopped = false;
@@ -35,8 +36,8 @@ export class DatabaseNotifications implements OnApplicationBootstrap, OnApplicat
     this.handlers.set(channel, [...(this.handlers.get(channel) ?? []), handler]);
   }
 
-  /** Runs when the connection is lost or comes back: drop everything cached. */
-  onReset(handler: () => void): void {
+  /** Runs when the connection is lost and when it is back: what was cached may have missed a change. */
+  onReset(handler: (phase: 'lost' | 'back') => void): void {
     this.resets.push(handler);
   }
 
@@ -63,18 +64,22 @@ export class DatabaseNotifications implements OnApplicationBootstrap, OnApplicat
     await received;
   }
 
-  private reset(): void {
-    for (const handler of this.resets) handler();
+  private reset(phase: 'lost' | 'back'): void {
+    for (const handler of this.resets) handler(phase);
   }
 
   private async connect(): Promise<void> {
     const options = this.dataSource.options as { url?: string };
-    const client = new pg.Client({ connectionString: options.url, application_name: 'image-api-notifications' });
+    const client = new pg.Client({
+      connectionString: options.url,
+      application_name: 'image-api-notifications',
+      ...pgClientTimeouts(),
+    });
     const lost = (reason: unknown) => {
       if (this.client !== client) return;
       this.live = false;
       this.client = undefined;
-      this.reset();
+      this.reset('lost');
       client.end().catch(() => undefined);
       if (this.stopped) return;
       this.logger.warn(`Lost the LISTEN connection (${String(reason)}); retrying, caches bypassed meanwhile`);
@@ -95,7 +100,7 @@ export class DatabaseNotifications implements OnApplicationBootstrap, OnApplicat
     try {
       await client.connect();
       await client.query([...CHANNELS, MARKERS].map((channel) => `LISTEN ${channel};`).join(' '));
-      this.reset();
+      this.reset('back');
       this.live = true;
     } catch (error) {
       lost(error);

@@ -6,10 +6,7 @@ import { writeServed } from './served-file.js';
 import { ServingService } from './serving.service.js';
 
 /** Runs on every link request before it is answered (request id, security headers, logging, metrics). */
-export type RequestHook = (req: IncomingMessage, res: ServerResponse, route: string) => void;
-
-const PERMANENT_ROUTE = '/media/:imageId/:signature/:file';
-const EXPIRING_ROUTE = '/media/x/:token/:file';
+export type RequestHook = (req: IncomingMessage, res: ServerResponse) => void;
 
 /**
  * Serves `/media/...` links straight from node:http, ahead of Express and Nest's router: the same
@@ -30,7 +27,7 @@ export function mediaRequestHandler(
     if (parts.length !== 5 || url.includes('%')) return false;
     const [, , first, second, file] = parts;
     const expiring = first === 'x';
-    hook(req, res, expiring ? EXPIRING_ROUTE : PERMANENT_ROUTE);
+    hook(req, res);
     const ifNoneMatch = req.headers['if-none-match'];
     const served = expiring
       ? serving.expiring(second, file, ifNoneMatch)

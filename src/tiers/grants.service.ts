@@ -1,8 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { LRUCache } from 'lru-cache';
 import type { DataSource } from 'typeorm';
+import { isDatabaseUnavailable } from '../common/database-unavailable.js';
 import { DatabaseNotifications } from '../notifications/database-notifications.service.js';
+import { Metrics } from '../observability/metrics.js';
 
 /** What a tier grants, as the API shows it. */
 export interface TierView {
@@ -31,25 +33,41 @@ export interface Principal {
  */
 @Injectable()
 export class GrantsService {
-  private readonly cache = new LRUCache<string, Promise<Principal | null>>({ max: 50_000, ttl: 30_000 });
+  private readonly cache = new LRUCache<string, Promise<Principal | null>>({
+    max: 50_000,
+    ttl: 30_000,
+    noDeleteOnStaleGet: true, // expired entries stay as a fallback during a database outage
+  });
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly notifications: DatabaseNotifications,
+    @Optional() private readonly metrics?: Metrics,
   ) {
     notifications.on('grants_changed', () => this.cache.clear());
-    notifications.onReset(() => this.cache.clear());
+    // Kept when notifications are lost (bypassed, and the outage fallback below); cleared when they are back.
+    notifications.onReset((phase) => phase === 'back' && this.cache.clear());
   }
 
   /** The principal for a user id, or null when the user no longer exists. */
   forUser(userId: string): Promise<Principal | null> {
-    if (!this.notifications.live) return this.load(userId);
-    let entry = this.cache.get(userId);
-    if (!entry) {
-      entry = this.load(userId);
-      this.cache.set(userId, entry);
-      entry.catch(() => this.cache.delete(userId));
-    }
+    // While PostgreSQL is unreachable nobody can change a grant, so what was known last (even past its TTL,
+    // even with notifications lost) keeps the links already in use serving, instead of a 503.
+    const last = this.cache.get(userId, { allowStale: true });
+    const load = () =>
+      this.load(userId).catch((error: unknown) => {
+        if (last && isDatabaseUnavailable(error)) return last;
+        throw error;
+      });
+    const live = this.notifications.live;
+    const cached = live ? this.cache.get(userId) : undefined;
+    this.metrics?.cacheLookup('grants', !live ? 'bypass' : cached ? 'hit' : 'miss');
+    if (cached) return cached;
+    // Written even while bypassed: the outage fallback. The promise goes in before the query runs, so a
+    // change notified meanwhile drops it too.
+    const entry = load();
+    this.cache.set(userId, entry);
+    entry.catch(() => this.cache.delete(userId));
     return entry;
   }
 

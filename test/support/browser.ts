@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** Screenshots that tests save for people to look at (gitignored). */
 export const ARTIFACTS = join(process.cwd(), 'test-artifacts');
@@ -25,4 +25,16 @@ export function launchBrowser(): Promise<Browser> {
       '--no-first-run',
     ],
   });
+}
+
+/**
+ * Records what the page's Content-Security-Policy refused (Chromium reports each refusal on the console):
+ * a spec asserts the list is empty once it has used the page.
+ */
+export function recordCspViolations(page: Page): string[] {
+  const violations: string[] = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) violations.push(`${page.url()}: ${message.text()}`);
+  });
+  return violations;
 }

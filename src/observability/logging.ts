@@ -1,0 +1,76 @@
+import type { Params } from 'nestjs-pino';
+import { Logger as NestPinoLogger, PinoLogger } from 'nestjs-pino';
+import { pino, type DestinationStream, type Level, type Logger as Pino } from 'pino';
+import { PinoPretty } from 'pino-pretty';
+import type { AppConfig, LogLevel } from '../config/config.js';
+
+const PINO_LEVELS: Record<LogLevel, Level> = {
+  error: 'error',
+  warn: 'warn',
+  log: 'info',
+  debug: 'debug',
+  verbose: 'trace',
+};
+
+/**
+ * The process's pino logger: JSON lines with NODE_ENV=production (and in tests), readable single lines in
+ * development. LOG_LEVEL keeps Nest's names (log = info, verbose = trace). Request lines are written at
+ * info, so tests (LOG_LEVEL=error) stay quiet unless told otherwise.
+ */
+export function createPino(config: AppConfig, destination?: DestinationStream): Pino {
+  const stream =
+    destination ??
+    (config.env === 'development'
+      ? PinoPretty({
+          sync: true,
+          colorize: process.stdout.isTTY,
+          singleLine: true,
+          translateTime: 'SYS:HH:MM:ss.l',
+          ignore: 'pid,hostname',
+        })
+      : pino.destination({ dest: 1, sync: true }));
+  return pino(
+    {
+      level: PINO_LEVELS[config.logLevel],
+      // Belt and braces: request lines carry no headers, but nothing should ever log these.
+      redact: {
+        paths: [
+          'req.headers.authorization',
+          'req.headers.cookie',
+          'res.headers["set-cookie"]',
+          'headers.authorization',
+        ],
+        censor: '[redacted]',
+      },
+    },
+    stream,
+  );
+}
+
+/**
+ * nestjs-pino's parameters: its middleware binds a child logger with the request id to every Nest log made
+ * while handling a request; the request line itself is written by the request observer (see
+ * request-observer.ts), which runs first and so also sees requests that fail in a body parser.
+ */
+export function loggerParams(logger: Pino): Params {
+  return {
+    pinoHttp: {
+      logger,
+      autoLogging: false,
+      quietReqLogger: true,
+      customAttributeKeys: { reqId: 'requestId' },
+      genReqId: (req) => (req as { id?: string }).id ?? 'unknown',
+    },
+  };
+}
+
+/**
+ * A Nest LoggerService for code that runs before (or without) the application: main.ts while the embedded
+ * PostgreSQL starts, the CLI. nestjs-pino keeps one root logger per process, so it is the same one the
+ * application then uses.
+ */
+export function createNestLogger(config: AppConfig, options: { stderr?: boolean } = {}): NestPinoLogger {
+  const destination = options.stderr ? pino.destination({ dest: 2, sync: true }) : undefined;
+  const params = loggerParams(createPino(config, destination));
+  return new NestPinoLogger(new PinoLogger(params), params);
+}

@@ -1,0 +1,85 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export type CacheName = 'grants' | 'image_lookup';
+
+/**
+ * Every metric of this process, in one registry of its own (not prom-client's global one, so several
+ * applications in one process, as in tests, never collide). Other parts record through the small methods
+ * below and never import prom-client.
+ */
+@Injectable()
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly httpDuration = new Histogram({
+    name: 'image_api_http_request_duration_seconds',
+    help: 'HTTP requests by method, route template and status class (2xx..5xx), from first byte to response end',
+    labelNames: ['method', 'route', 'status_class'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly uploads = new Counter({
+    name: 'image_api_uploads_total',
+    help: 'POST /api/images by outcome: stored (201) or rejected, with the status answered',
+    labelNames: ['outcome', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly thumbnailsMade = new Counter({
+    name: 'image_api_thumbnails_made_total',
+    help: 'Thumbnails made and stored (by the upload job or on first request)',
+    registers: [this.registry],
+  });
+
+  readonly thumbnailDuration = new Histogram({
+    name: 'image_api_thumbnail_duration_seconds',
+    help: 'Time to make the thumbnails of one image from one decode of its original (read, resize, store)',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly jobsQueued = new Gauge({
+    name: 'image_api_jobs_queued',
+    help: 'Jobs waiting or running in this process’s queue',
+    registers: [this.registry],
+  });
+
+  readonly jobFailures = new Counter({
+    name: 'image_api_job_failures_total',
+    help: 'Jobs that ended with an error',
+    labelNames: ['job'] as const,
+    registers: [this.registry],
+  });
+
+  readonly cacheLookups = new Counter({
+    name: 'image_api_cache_lookups_total',
+    help: 'Cache lookups by cache and result (hit, miss, bypass while the cache cannot be trusted)',
+    labelNames: ['cache', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly databaseUnavailable = new Counter({
+    name: 'image_api_database_unavailable_total',
+    help: 'Requests answered 503 because PostgreSQL was unreachable or timed out',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  cacheLookup(cache: CacheName, result: 'hit' | 'miss' | 'bypass'): void {
+    this.cacheLookups.inc({ cache, result });
+  }
+
+  /** Times one piece of thumbnail work; call the result with the number of thumbnails made. */
+  thumbnailTimer(): (made: number) => void {
+    const end = this.thumbnailDuration.startTimer();
+    return (made) => {
+      end();
+      if (made > 0) this.thumbnailsMade.inc(made);
+    };
+  }
+}

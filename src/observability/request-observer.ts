@@ -1,0 +1,47 @@
+import type { NextFunction, Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import type { Logger as Pino } from 'pino';
+import type { Metrics } from './metrics.js';
+import { acceptedRequestId, redactPath, routeLabel } from './request-labels.js';
+
+/**
+ * The first middleware of the application: gives every request an id (the client's X-Request-Id when it is
+ * a short token, else a new UUID), sends it back on every response, and when the response is done writes
+ * one log line (method, redacted path, status, duration, request id) and the request duration metric.
+ */
+export function requestObserver(logger: Pino, metrics: Metrics) {
+  return function requestObserver(req: Request, res: Response, next: NextFunction): void {
+    const started = process.hrtime.bigint();
+    const id = acceptedRequestId(req.headers['x-request-id']) ?? randomUUID();
+    (req as { id?: string }).id = id;
+    res.setHeader('X-Request-Id', id);
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      // A client that went away before the response ended: logged as such, not counted as a status.
+      const aborted = !res.writableFinished;
+      const status = res.statusCode;
+      const route = routeLabel(req);
+      metrics.httpDuration.observe(
+        { method: req.method, route, status_class: aborted ? 'aborted' : `${Math.floor(status / 100)}xx` },
+        seconds,
+      );
+      if (route === '/api/images' && req.method === 'POST' && !aborted) {
+        metrics.uploads.inc({ outcome: status === 201 ? 'stored' : 'rejected', status: String(status) });
+      }
+      const path = redactPath(req.originalUrl);
+      const durationMs = Math.round(seconds * 1e5) / 100;
+      const line = { requestId: id, method: req.method, path, status, durationMs, ...(aborted && { aborted }) };
+      const message = `${req.method} ${path} ${aborted ? 'aborted' : status} ${durationMs}ms`;
+      // 503 is an expected state (a dependency is down: the filter has warned once per request already).
+      if (status >= 500 && status !== 503) logger.error(line, message);
+      else if (status === 503) logger.warn(line, message);
+      else logger.info(line, message);
+    };
+    res.once('finish', finish);
+    res.once('close', finish);
+    next();
+  };
+}
