@@ -14,7 +14,7 @@ const THIRD_PARTY_FONTS = /<link[^>]+fonts\.googleapis\.com[^>]*>/g;
 
 /**
  * Why a state-changing request must be refused as cross-site, or null. A browser says where a request comes
- * from: `Sec-Fetch-Site` must be same-origin; else `Origin` must be the panel's own (PUBLIC_URL's, or the
+ * from: `Sec-Fetch-Site` must be same-origin; without it, `Origin` must be the panel's own (PUBLIC_URL's, or the
  * origin the request was sent to). SameSite=Lax alone lets a page on the same site (another port, a sibling
  * subdomain) post with the administrator's cookie. A request with neither header comes from no browser, so it
  * carries no ambient cookie to abuse.
@@ -24,8 +24,10 @@ export function crossSiteReason(
   ownOrigin: string,
 ): string | null {
   if (SAFE_METHODS.has(req.method)) return null;
+  // Browsers that send Sec-Fetch-Site are judged by it alone: their Origin can be "null" on the panel's own
+  // form posts (Referrer-Policy: no-referrer makes it so).
   const site = req.headers['sec-fetch-site'];
-  if (typeof site === 'string' && site !== 'same-origin') return `Sec-Fetch-Site is ${site}`;
+  if (typeof site === 'string') return site === 'same-origin' ? null : `Sec-Fetch-Site is ${site}`;
   const origin = req.headers.origin;
   if (typeof origin !== 'string') return null;
   const target = req.protocol && typeof req.headers.host === 'string' ? `${req.protocol}://${req.headers.host}` : null;
