@@ -1,4 +1,4 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, HttpException, Logger, ServiceUnavailableException } from '@nestjs/common';
 import {
   type ApiResponseSchemaHost,
   ApiOkResponse,
@@ -8,6 +8,7 @@ import {
 } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, type HealthCheckResult, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../common/public.decorator.js';
+import { publicHealth } from './public-health.js';
 import { StorageHealthIndicator } from './storage.health.js';
 
 type SchemaObject = ApiResponseSchemaHost['schema'];
@@ -30,6 +31,8 @@ const HEALTH_SCHEMA: SchemaObject = {
 @ApiTags('health')
 @Controller('api/health')
 export class HealthController {
+  private readonly logger = new Logger(HealthController.name);
+
   constructor(
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
@@ -43,7 +46,19 @@ export class HealthController {
   @ApiOperation({ summary: 'Liveness and readiness: database and storage' })
   @ApiOkResponse({ description: 'Everything is up', schema: HEALTH_SCHEMA })
   @ApiServiceUnavailableResponse({ description: 'A dependency is down; `error` names it', schema: HEALTH_SCHEMA })
-  check(): Promise<HealthCheckResult> {
+  async check(): Promise<Record<string, unknown>> {
+    try {
+      return publicHealth(await this.runChecks());
+    } catch (error) {
+      if (!(error instanceof HttpException)) throw error;
+      // The detail (host, port, error text) is for the operator's log only.
+      const result = error.getResponse() as Partial<HealthCheckResult>;
+      this.logger.warn(`Health check failed: ${JSON.stringify(result.error ?? result)}`);
+      throw new ServiceUnavailableException(publicHealth(result));
+    }
+  }
+
+  private runChecks(): Promise<HealthCheckResult> {
     return this.health.check([
       () => this.db.pingCheck('database', { timeout: 3000 }),
       () => this.storage.isHealthy('storage'),

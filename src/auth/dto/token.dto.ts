@@ -1,9 +1,11 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsJWT, IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { NoControlChars } from '../../common/no-control-chars.js';
 
 export class LoginDto {
   @ApiProperty({ example: 'alice', maxLength: 100 })
   // class-validator checks bottom-up: the type first, then the rest
+  @NoControlChars()
   @MaxLength(100)
   @IsNotEmpty()
   @IsString()
