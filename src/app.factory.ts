@@ -1,9 +1,13 @@
 import { ConsoleLogger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { Request } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { AppModule, type AppOptions } from './app.module.js';
 import type { AppConfig } from './config/config.js';
+import { applyServerLimits } from './common/server-limits.js';
 import { setupDocs } from './docs/openapi.js';
+import { isUploadRequest } from './images/upload-route.js';
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
@@ -24,7 +28,20 @@ export async function createApp(config: AppConfig, options: AppOptions = {}): Pr
   });
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
-  app.useBodyParser('json', { limit: '64kb' });
+  // Not on the upload route: whatever is sent there that is not multipart gets a 415, whatever its size.
+  app.useBodyParser('json', {
+    limit: '64kb',
+    type: (req: IncomingMessage) => !isUploadRequest(req) && Boolean((req as Request).is('application/json')),
+  });
+  applyServerLimits(app.getHttpServer(), {
+    headersTimeoutMs: config.headersTimeoutMs,
+    bodyIdleTimeoutMs: config.bodyIdleTimeoutMs,
+    requestTimeoutMs: config.requestTimeoutMs,
+    keepAliveTimeoutMs: 5_000,
+    lingerBytes: 2 * config.maxUploadBytes,
+    lingerMs: 10_000,
+    isLongUpload: isUploadRequest,
+  });
   setupDocs(app);
   return app;
 }

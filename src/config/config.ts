@@ -64,6 +64,15 @@ const envSchema = z
         v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v,
       ),
     LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+    // Slow clients (seconds): headers must be complete this long after the connection opens; a body that
+    // sends nothing this long is cut; a request body other than an upload must be complete this long after
+    // its headers (an upload has no deadline while it keeps moving).
+    HEADERS_TIMEOUT: positiveInt(20, 3600),
+    BODY_IDLE_TIMEOUT: positiveInt(30, 3600),
+    REQUEST_TIMEOUT: positiveInt(60, 24 * 3600),
+    // Uploads in progress in one process: per user (beyond it 429) and in total (beyond it 503).
+    MAX_UPLOADS_PER_USER: positiveInt(8, 10_000),
+    MAX_UPLOADS_IN_PROGRESS: positiveInt(64, 100_000),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {
@@ -103,6 +112,12 @@ export class AppConfig {
   readonly logLevel!: LogLevel;
   /** Express "trust proxy": false, true, a hop count, or addresses/subnets (behind a load balancer). */
   readonly trustProxy!: boolean | number | string;
+  /** Slow-client limits, in milliseconds (see src/common/server-limits.ts). */
+  readonly headersTimeoutMs!: number;
+  readonly bodyIdleTimeoutMs!: number;
+  readonly requestTimeoutMs!: number;
+  readonly maxUploadsPerUser!: number;
+  readonly maxUploadsInProgress!: number;
 
   constructor(values: Omit<AppConfig, 'with'>) {
     Object.assign(this, values);
@@ -173,5 +188,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     admin: e.ADMIN_USERNAME ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD! } : undefined,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
+    headersTimeoutMs: e.HEADERS_TIMEOUT * 1000,
+    bodyIdleTimeoutMs: e.BODY_IDLE_TIMEOUT * 1000,
+    requestTimeoutMs: e.REQUEST_TIMEOUT * 1000,
+    maxUploadsPerUser: e.MAX_UPLOADS_PER_USER,
+    maxUploadsInProgress: e.MAX_UPLOADS_IN_PROGRESS,
   });
 }
