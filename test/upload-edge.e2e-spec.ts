@@ -49,6 +49,7 @@ function nodeHttpUpload(
   token: string,
   total: number,
   chunked: boolean,
+  connectionClose = false,
 ): Promise<{ status?: number; body?: string; error?: string }> {
   return new Promise((resolve) => {
     const head = Buffer.from(FILE_PART);
@@ -60,7 +61,9 @@ function nodeHttpUpload(
         authorization: `Bearer ${token}`,
         'content-type': 'multipart/form-data; boundary=XB',
         ...(chunked ? {} : { 'content-length': String(total) }),
+        ...(connectionClose ? { connection: 'close' } : {}),
       },
+      ...(connectionClose ? { agent: false } : {}),
     });
     let status: number | undefined;
     let body = '';
@@ -112,6 +115,13 @@ describe('the upload edge: what a slow, stalled or oversized client costs', () =
           message: `The file is larger than the limit of ${20 * MiB} bytes`,
         }),
       });
+      expect(spoolFiles()).toEqual([]);
+    });
+
+    it('the same from a client that sent Connection: close (Node would close at once: a reset)', async () => {
+      const result = await nodeHttpUpload(t.baseUrl, token, 21 * MiB, false, true);
+      expect(result.error).toBeUndefined();
+      expect(result.status).toBe(413);
       expect(spoolFiles()).toEqual([]);
     });
 

@@ -56,8 +56,19 @@ function guardBody(request: IncomingMessage, response: ServerResponse, limits: S
         if (!request.complete) socket.destroy();
       }, limits.requestTimeoutMs);
   deadline?.unref();
+  // A client that sent `Connection: close` makes Node close as soon as the answer is written, so if it is
+  // still sending, it gets a reset instead of the answer. Answer on a kept-alive connection, then close
+  // once the rest of the body is discarded.
+  const clientCloses = /\bclose\b/i.test(request.headers.connection ?? '');
+  if (clientCloses) {
+    const writeHead = response.writeHead;
+    response.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+      if (!request.complete) this.shouldKeepAlive = true;
+      return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+    } as typeof response.writeHead;
+  }
   response.once('finish', () => {
-    if (!request.complete) linger(request, socket, limits);
+    if (!request.complete) linger(request, socket, limits, clientCloses);
   });
   response.once('close', () => clearTimeout(deadline));
 }
@@ -67,13 +78,18 @@ function guardBody(request: IncomingMessage, response: ServerResponse, limits: S
  * once (a client still writing then gets a reset instead of the answer). Discard for a bounded amount and
  * time, then close.
  */
-function linger(request: IncomingMessage, socket: Socket, limits: ServerLimits): void {
+function linger(request: IncomingMessage, socket: Socket, limits: ServerLimits, closeAfter: boolean): void {
   if (socket.destroyed) return;
   request.resume(); // discard, whoever was reading
   const start = socket.bytesRead;
   const startedAt = Date.now();
   const timer = setInterval(() => {
-    if (request.complete || socket.destroyed) return clearInterval(timer);
+    if (socket.destroyed) return clearInterval(timer);
+    if (request.complete) {
+      clearInterval(timer);
+      if (closeAfter) socket.end();
+      return;
+    }
     if (socket.bytesRead - start > limits.lingerBytes || Date.now() - startedAt > limits.lingerMs) {
       clearInterval(timer);
       socket.destroy();
