@@ -5,7 +5,7 @@ import type { Request } from 'express';
 import type { IncomingMessage } from 'node:http';
 import { AppModule, type AppOptions } from './app.module.js';
 import type { AppConfig } from './config/config.js';
-import { applyServerLimits } from './common/server-limits.js';
+import { applyServerLimits, lingerLimits } from './common/server-limits.js';
 import { setupDocs } from './docs/openapi.js';
 import { isUploadRequest } from './images/upload-route.js';
 
@@ -38,8 +38,7 @@ export async function createApp(config: AppConfig, options: AppOptions = {}): Pr
     bodyIdleTimeoutMs: config.bodyIdleTimeoutMs,
     requestTimeoutMs: config.requestTimeoutMs,
     keepAliveTimeoutMs: 5_000,
-    lingerBytes: 2 * config.maxUploadBytes,
-    lingerMs: 10_000,
+    ...lingerLimits(config.maxUploadBytes),
     isLongUpload: isUploadRequest,
   });
   setupDocs(app);

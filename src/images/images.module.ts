@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { MulterModule } from '@nestjs/platform-express';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { lingerLimits } from '../common/server-limits.js';
 import { AppConfig } from '../config/config.js';
 import { SigningModule } from '../links/signing.module.js';
 import { UploadSpool } from '../storage/upload-spool.js';
@@ -19,7 +20,10 @@ import { answerTooLarge } from './upload-limit.interceptor.js';
     MulterModule.registerAsync({
       inject: [AppConfig, UploadSpool],
       useFactory: (config: AppConfig, spool: UploadSpool) => ({
-        storage: spool.engine({ onTooLarge: (request) => answerTooLarge(request.res, config.maxUploadBytes) }),
+        storage: spool.engine({
+          onTooLarge: (request) =>
+            answerTooLarge(request, request.res, config.maxUploadBytes, lingerLimits(config.maxUploadBytes)),
+        }),
         // Only the `file` part of an authenticated request opens a spool file; any other file part is refused.
         fileFilter: (request, file, accept) => accept(null, file.fieldname === 'file' && !!request.user),
         limits: { fileSize: config.maxUploadBytes, files: 1, fields: 10, fieldSize: 16 * 1024, parts: 12 },

@@ -90,11 +90,39 @@ export class UploadLimitInterceptor implements NestInterceptor {
 }
 
 /**
- * The parser has just passed the limit: answer 413 now rather than after the client has sent everything
- * (the parser then drains the body, which the lingering close bounds).
+ * The parser has just passed the limit. Answer 413 now, in full (the client can read it while it is still
+ * sending), but end the response only once the parser has drained the body, or after a bounded amount and
+ * time, then close: ending it earlier makes the framework destroy the request, and the client still
+ * writing gets a reset instead of the answer.
  */
-export function answerTooLarge(response: Response | undefined, max: number): void {
+export function answerTooLarge(
+  request: Request,
+  response: Response | undefined,
+  max: number,
+  linger: { lingerBytes: number; lingerMs: number },
+): void {
   if (!response || response.headersSent) return;
-  const body = { statusCode: 413, error: STATUS_CODES[413], message: tooLarge(max) };
-  response.status(413).json(body);
+  const body = JSON.stringify({ statusCode: 413, error: STATUS_CODES[413], message: tooLarge(max) });
+  response.writeHead(413, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+  });
+  response.write(body);
+  const socket = request.socket;
+  const start = socket.bytesRead;
+  const startedAt = Date.now();
+  const end = () => {
+    clearInterval(timer);
+    if (!response.writableEnded) response.end();
+  };
+  const timer = setInterval(() => {
+    if (request.complete || socket.destroyed) return end();
+    if (socket.bytesRead - start > linger.lingerBytes || Date.now() - startedAt > linger.lingerMs) {
+      end();
+      socket.destroy();
+    }
+  }, 100);
+  timer.unref();
+  request.once('end', end);
+  request.once('close', end);
 }
