@@ -21,8 +21,8 @@ import { answerTooLarge } from './upload-limit.interceptor.js';
       inject: [AppConfig, UploadSpool],
       useFactory: (config: AppConfig, spool: UploadSpool) => ({
         storage: spool.engine({
-          onTooLarge: (request) =>
-            answerTooLarge(request, request.res, config.maxUploadBytes, lingerLimits(config.maxUploadBytes)),
+          onTooLarge: (request, removed) =>
+            answerTooLarge(request, request.res, config.maxUploadBytes, lingerLimits(config.maxUploadBytes), removed),
         }),
         // Only the `file` part of an authenticated request opens a spool file; any other file part is refused.
         fileFilter: (request, file, accept) => accept(null, file.fieldname === 'file' && !!request.user),

@@ -90,39 +90,45 @@ export class UploadLimitInterceptor implements NestInterceptor {
 }
 
 /**
- * The parser has just passed the limit. Answer 413 now, in full (the client can read it while it is still
- * sending), but end the response only once the parser has drained the body, or after a bounded amount and
- * time, then close: ending it earlier makes the framework destroy the request, and the client still
- * writing gets a reset instead of the answer.
+ * The parser has just passed the limit. Once the spooled part is gone (`removed`), answer 413 in full (the
+ * client can read it while it is still sending), but end the response only once the parser has drained
+ * the body, or after a bounded amount and time from the limit, then close: ending it earlier makes the
+ * framework destroy the request, and a client still writing gets a reset instead of the answer.
  */
 export function answerTooLarge(
   request: Request,
   response: Response | undefined,
   max: number,
   linger: { lingerBytes: number; lingerMs: number },
+  removed: Promise<void> = Promise.resolve(),
 ): void {
   if (!response || response.headersSent) return;
-  const body = JSON.stringify({ statusCode: 413, error: STATUS_CODES[413], message: tooLarge(max) });
-  response.writeHead(413, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(body),
-  });
-  response.write(body);
   const socket = request.socket;
   const start = socket.bytesRead;
   const startedAt = Date.now();
-  const end = () => {
+  let written = false;
+  const end = (cut: boolean) => {
     clearInterval(timer);
-    if (!response.writableEnded) response.end();
+    if (written && !response.writableEnded) response.end();
+    if (cut) socket.destroy();
   };
   const timer = setInterval(() => {
-    if (request.complete || socket.destroyed) return end();
-    if (socket.bytesRead - start > linger.lingerBytes || Date.now() - startedAt > linger.lingerMs) {
-      end();
-      socket.destroy();
-    }
+    if (request.complete || socket.destroyed) return end(false);
+    if (socket.bytesRead - start > linger.lingerBytes || Date.now() - startedAt > linger.lingerMs) end(true);
   }, 100);
   timer.unref();
-  request.once('end', end);
-  request.once('close', end);
+  void removed.then(() => {
+    if (response.headersSent || socket.destroyed) return;
+    const body = JSON.stringify({ statusCode: 413, error: STATUS_CODES[413], message: tooLarge(max) });
+    response.writeHead(413, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': Buffer.byteLength(body),
+    });
+    response.write(body);
+    written = true;
+    // Already drained: end now (the exception filter destroys a response still open when the error arrives).
+    if (request.complete) return end(false);
+    request.once('end', () => end(false));
+    request.once('close', () => end(false));
+  });
 }

@@ -15,8 +15,8 @@ export interface SpooledFile {
 }
 
 export interface SpoolEngineOptions {
-  /** Called once when the file part passes the parser's size limit, before the parser drains the body. */
-  onTooLarge?: (request: Request) => void;
+  /** Called once when the file part passes the parser's size limit; `removed` settles once its file is gone. */
+  onTooLarge?: (request: Request, removed: Promise<void>) => void;
 }
 
 /**
@@ -52,7 +52,20 @@ export class UploadSpool implements OnApplicationBootstrap {
           out.destroy();
           void this.remove(path).finally(() => callback(error));
         };
-        file.stream.once('limit', () => options.onTooLarge?.(request));
+        // Over the limit: stop writing (the part itself ends only with the body), drop the file, then answer,
+        // so that by the time the client reads the 413 nothing of it is left.
+        file.stream.once('limit', () => {
+          if (settled) return;
+          settled = true;
+          file.stream.unpipe(out);
+          file.stream.resume();
+          const removed = new Promise<void>((resolve) =>
+            out.once('close', () => void this.remove(path).finally(resolve)),
+          );
+          out.end();
+          options.onTooLarge?.(request, removed);
+          void removed.then(() => callback(new Error('File too large')));
+        });
         file.stream.once('error', fail);
         out.once('error', fail);
         // A request cut mid-file (client gone, idle timeout) never ends the part: drop the file at once.
