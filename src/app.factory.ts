@@ -15,6 +15,8 @@ import { createNestLogger } from './observability/logging.js';
 import { Metrics } from './observability/metrics.js';
 import { REQUEST_LOGGER } from './observability/observability.module.js';
 import { requestObserver } from './observability/request-observer.js';
+import { applyServerLimits, lingerLimits } from './common/server-limits.js';
+import { isUploadRequest } from './images/upload-route.js';
 
 /** Nest's logger before the application exists (main.ts, the CLI): pino, like the application's. */
 export function createLogger(config: AppConfig, options: { stderr?: boolean } = {}): LoggerService {
@@ -37,7 +39,19 @@ export async function createApp(config: AppConfig, options: AppOptions = {}): Pr
   app.use(headers);
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
-  app.useBodyParser('json', { limit: '64kb' });
+  // Not on the upload route: whatever is sent there that is not multipart gets a 415, whatever its size.
+  app.useBodyParser('json', {
+    limit: '64kb',
+    type: (req: IncomingMessage) => !isUploadRequest(req) && Boolean((req as Request).is('application/json')),
+  });
+  applyServerLimits(app.getHttpServer(), {
+    headersTimeoutMs: config.headersTimeoutMs,
+    bodyIdleTimeoutMs: config.bodyIdleTimeoutMs,
+    requestTimeoutMs: config.requestTimeoutMs,
+    keepAliveTimeoutMs: 5_000,
+    ...lingerLimits(config.maxUploadBytes),
+    isLongUpload: isUploadRequest,
+  });
   setupDocs(app);
   serveMediaAheadOfRouter(app, (req, res) => {
     // The same request id, log line, metric and headers as every other request, without Express.
@@ -57,11 +71,19 @@ const noop = () => undefined;
 function serveMediaAheadOfRouter(app: NestExpressApplication, hook: RequestHook): void {
   const server = app.getHttpServer() as Server;
   const media = mediaRequestHandler(app.get(ServingService), hook);
-  const listeners = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
-  if (listeners.length !== 1) throw new Error(`Expected one request listener (Express), found ${listeners.length}`);
-  const [express] = listeners;
+  type Listener = (req: IncomingMessage, res: ServerResponse) => void;
+  const express = app.getHttpAdapter().getInstance() as Listener;
+  const listeners = server.listeners('request') as Listener[];
+  if (!listeners.includes(express)) throw new Error('Express is not a request listener of the HTTP server');
   server.removeAllListeners('request');
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (!media(req, res)) express(req, res);
-  });
+  for (const listener of listeners) {
+    server.on(
+      'request',
+      listener !== express
+        ? listener
+        : (req: IncomingMessage, res: ServerResponse) => {
+            if (!media(req, res)) express(req, res);
+          },
+    );
+  }
 }

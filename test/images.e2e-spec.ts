@@ -26,7 +26,8 @@ describe('images', () => {
   let tokens: Record<string, string>;
 
   beforeAll(async () => {
-    t = await bootApp({ env: { MAX_UPLOAD_BYTES: String(2 * 1024 * 1024) } });
+    // 20 parallel uploads by one user below: above the default bound of 8 in progress per user.
+    t = await bootApp({ env: { MAX_UPLOAD_BYTES: String(2 * 1024 * 1024), MAX_UPLOADS_PER_USER: '20' } });
     tokens = {
       basic: await t.login('basic-user'),
       premium: await t.login('premium-user', { tier: 'Premium' }),

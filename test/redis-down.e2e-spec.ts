@@ -133,6 +133,7 @@ describe('an API started while Redis is unreachable', () => {
       .expect(201);
     const res = await t.http().get('/api/health').expect(200);
     expect(res.body).toMatchObject({ status: 'ok', error: { redis: { status: 'down' } } });
-    expect(res.body.details.redis.message).toMatch(/Redis is not connected/);
+    // Why it is down goes to the log, not to anonymous callers.
+    expect(JSON.stringify(res.body)).not.toMatch(/127\.0\.0\.1|ECONN|not connected/);
   });
 });

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Ip, Post } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Ip, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { Public } from '../common/public.decorator.js';
@@ -16,6 +16,7 @@ export class AuthController {
   @Public()
   @Post('token')
   @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Log in with username and password for an access and a refresh token' })
   @ApiOkResponse({ type: TokenPairDto })
   @ApiErrors(400, 401, 429)
@@ -26,7 +27,8 @@ export class AuthController {
   @Public()
   @Post('refresh')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Exchange a refresh token for a new token pair' })
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'Exchange a refresh token for a new token pair (each refresh token works once)' })
   @ApiOkResponse({ type: TokenPairDto })
   @ApiErrors(400, 401)
   refresh(@Body() body: RefreshDto): Promise<TokenPairDto> {

@@ -23,8 +23,8 @@ export class AuthGuard implements CanActivate {
     if (scheme?.toLowerCase() !== 'bearer' || !token) {
       throw new UnauthorizedException('Send an access token: Authorization: Bearer <accessToken>');
     }
-    const userId = await this.tokens.verify(token, 'access');
-    const principal = userId ? await this.grants.forUser(userId) : null;
+    const verified = await this.tokens.verify(token, 'access');
+    const principal = verified ? await this.grants.forUser(verified.userId) : null;
     if (!principal) throw new UnauthorizedException('The access token is invalid or expired');
     request.user = principal;
     return true;

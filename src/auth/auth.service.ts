@@ -5,6 +5,7 @@ import { UsersService } from '../users/users.service.js';
 import { InvalidCredentialsError, InvalidTokenError } from './auth.errors.js';
 import type { TokenPairDto } from './dto/token.dto.js';
 import { LoginLimiterService } from './login-limiter.service.js';
+import { RefreshTokensService } from './refresh-tokens.service.js';
 import { TokenService } from './token.service.js';
 
 export interface Credentials {
@@ -22,6 +23,7 @@ export class AuthService {
     private readonly tokens: TokenService,
     private readonly limiter: LoginLimiterService,
     private readonly grants: GrantsService,
+    private readonly refreshTokens: RefreshTokensService,
   ) {}
 
   /**
@@ -46,11 +48,18 @@ export class AuthService {
     return this.tokens.issue(user.id);
   }
 
+  /** Rotation: the token is spent; a spent token presented again revokes every token of its login. */
   async refresh(refreshToken: string): Promise<TokenPairDto> {
-    const userId = await this.tokens.verify(refreshToken, 'refresh');
-    if (!userId || !(await this.grants.forUser(userId))) {
-      throw new InvalidTokenError('The refresh token is invalid or expired; log in again');
+    const invalid = () => new InvalidTokenError('The refresh token is invalid or expired; log in again');
+    const verified = await this.tokens.verify(refreshToken, 'refresh');
+    if (!verified?.tokenId || !(await this.grants.forUser(verified.userId))) throw invalid();
+    const outcome = await this.refreshTokens.use(verified.tokenId, verified.userId);
+    if (!outcome.ok) {
+      if (outcome.reused) {
+        throw new InvalidTokenError('The refresh token was already used; every token of that login is revoked');
+      }
+      throw invalid();
     }
-    return this.tokens.issue(userId);
+    return this.tokens.issue(verified.userId, outcome.familyId);
   }
 }

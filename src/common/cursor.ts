@@ -7,6 +7,10 @@ export interface Cursor {
   id: string;
 }
 
+// Exactly what encodeCursor writes (Date#toISOString for years 0000-9999): no signed six-digit years
+// (JavaScript dates reach year -271821, PostgreSQL's timestamps do not), no offsets, no loose formats.
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 export function encodeCursor({ createdAt, id }: Cursor): string {
   return Buffer.from(JSON.stringify([createdAt.toISOString(), id])).toString('base64url');
 }
@@ -21,7 +25,9 @@ export function decodeCursor(value: string): Cursor {
   }
   if (!Array.isArray(parsed) || parsed.length !== 2) throw malformed();
   const [at, id] = parsed as unknown[];
-  const createdAt = typeof at === 'string' ? new Date(at) : new Date(NaN);
-  if (Number.isNaN(createdAt.getTime()) || typeof id !== 'string' || !isUuid(id)) throw malformed();
+  if (typeof at !== 'string' || !ISO_INSTANT.test(at) || !isUuid(id)) throw malformed();
+  const createdAt = new Date(at);
+  // Round trip: refuses impossible dates the pattern lets through (2026-02-30, 25:00).
+  if (Number.isNaN(createdAt.getTime()) || createdAt.toISOString() !== at) throw malformed();
   return { createdAt, id };
 }

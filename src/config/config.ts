@@ -86,6 +86,15 @@ const envSchema = z
     DB_CONNECT_TIMEOUT_MS: positiveInt(3000, 600_000),
     DB_STATEMENT_TIMEOUT_MS: positiveInt(5000, 3_600_000),
     DB_LOCK_TIMEOUT_MS: positiveInt(3000, 3_600_000),
+    // Slow clients (seconds): headers must be complete this long after the connection opens; a body that
+    // sends nothing this long is cut; a request body other than an upload must be complete this long after
+    // its headers (an upload has no deadline while it keeps moving).
+    HEADERS_TIMEOUT: positiveInt(20, 3600),
+    BODY_IDLE_TIMEOUT: positiveInt(30, 3600),
+    REQUEST_TIMEOUT: positiveInt(60, 24 * 3600),
+    // Uploads in progress in one process: per user (beyond it 429) and in total (beyond it 503).
+    MAX_UPLOADS_PER_USER: positiveInt(8, 10_000),
+    MAX_UPLOADS_IN_PROGRESS: positiveInt(64, 100_000),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {
@@ -185,6 +194,12 @@ export class AppConfig {
   readonly metricsHost!: string;
   /** PostgreSQL connection, statement and lock timeouts in milliseconds. */
   readonly dbTimeouts!: { connectMs: number; statementMs: number; lockMs: number };
+  /** Slow-client limits, in milliseconds (see src/common/server-limits.ts). */
+  readonly headersTimeoutMs!: number;
+  readonly bodyIdleTimeoutMs!: number;
+  readonly requestTimeoutMs!: number;
+  readonly maxUploadsPerUser!: number;
+  readonly maxUploadsInProgress!: number;
 
   constructor(values: Omit<AppConfig, 'with'>) {
     Object.assign(this, values);
@@ -279,5 +294,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       statementMs: e.DB_STATEMENT_TIMEOUT_MS,
       lockMs: e.DB_LOCK_TIMEOUT_MS,
     },
+    headersTimeoutMs: e.HEADERS_TIMEOUT * 1000,
+    bodyIdleTimeoutMs: e.BODY_IDLE_TIMEOUT * 1000,
+    requestTimeoutMs: e.REQUEST_TIMEOUT * 1000,
+    maxUploadsPerUser: e.MAX_UPLOADS_PER_USER,
+    maxUploadsInProgress: e.MAX_UPLOADS_IN_PROGRESS,
   });
 }

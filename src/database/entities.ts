@@ -1,3 +1,4 @@
+import { RefreshToken } from '../auth/refresh-token.entity.js';
 import { ExpiringLink } from '../expiring-links/expiring-link.entity.js';
 import { Image } from '../images/image.entity.js';
 import { Size } from '../tiers/size.entity.js';
@@ -5,4 +6,4 @@ import { Tier } from '../tiers/tier.entity.js';
 import { User } from '../users/user.entity.js';
 
 /** Every entity, listed once (explicit imports: ESM has no glob loading). */
-export const entities = [Size, Tier, User, Image, ExpiringLink];
+export const entities = [Size, Tier, User, Image, ExpiringLink, RefreshToken];

@@ -1,4 +1,4 @@
-import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, HttpException, Logger, ServiceUnavailableException } from '@nestjs/common';
 import {
   type ApiResponseSchemaHost,
   ApiOkResponse,
@@ -15,6 +15,7 @@ import {
 } from '@nestjs/terminus';
 import { Public } from '../common/public.decorator.js';
 import { QueueHealthIndicator } from './queue.health.js';
+import { publicHealth } from './public-health.js';
 import { StorageHealthIndicator } from './storage.health.js';
 
 type SchemaObject = ApiResponseSchemaHost['schema'];
@@ -61,6 +62,8 @@ function withRedis(result: HealthCheckResult, redis: HealthIndicatorResult): Hea
 @ApiTags('health')
 @Controller('api/health')
 export class HealthController {
+  private readonly logger = new Logger(HealthController.name);
+
   constructor(
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
@@ -80,7 +83,19 @@ export class HealthController {
     schema: HEALTH_SCHEMA,
   })
   @ApiServiceUnavailableResponse({ description: 'A dependency is down; `error` names it', schema: HEALTH_SCHEMA })
-  async check(): Promise<HealthCheckResult> {
+  async check(): Promise<Record<string, unknown>> {
+    try {
+      return publicHealth(await this.runChecks());
+    } catch (error) {
+      if (!(error instanceof HttpException)) throw error;
+      // The detail (host, port, error text) is for the operator's log only.
+      const result = error.getResponse() as Partial<HealthCheckResult>;
+      this.logger.warn(`Health check failed: ${JSON.stringify(result.error ?? result)}`);
+      throw new ServiceUnavailableException(publicHealth(result));
+    }
+  }
+
+  private async runChecks(): Promise<HealthCheckResult> {
     const critical = this.health.check([
       () => this.db.pingCheck('database', { timeout: 3000 }),
       () => this.storage.isHealthy('storage'),

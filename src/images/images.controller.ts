@@ -43,7 +43,7 @@ export class ImagesController {
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: UploadImageDto })
   @ApiCreatedResponse({ type: ImageDto })
-  @ApiErrors(400, 401, 413, 415)
+  @ApiErrors(400, 401, 413, 415, 429, 503)
   upload(
     @CurrentUser() user: Principal,
     @UploadedFile() file: Express.Multer.File | undefined,

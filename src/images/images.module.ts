@@ -1,34 +1,33 @@
 import { Module } from '@nestjs/common';
 import { MulterModule } from '@nestjs/platform-express';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import multer from 'multer';
+import { lingerLimits } from '../common/server-limits.js';
 import { AppConfig } from '../config/config.js';
 import { LinksModule } from '../links/links.module.js';
+import { UploadSpool } from '../storage/upload-spool.js';
 import { ImageProcessor } from '../media/image-processor.js';
 import { ImageLookup } from './image-lookup.service.js';
 import { Image } from './image.entity.js';
 import { ImagesController } from './images.controller.js';
 import { ImagesService } from './images.service.js';
 import { ThumbnailsService } from './thumbnails.service.js';
+import { answerTooLarge } from './upload-limit.interceptor.js';
 
 @Module({
   imports: [
     TypeOrmModule.forFeature([Image]),
     LinksModule,
     MulterModule.registerAsync({
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => {
-        // Uploads stream to disk next to storage (same file system: storing is a rename), under names of our own.
-        const dir = join(config.dataDir, 'uploads');
-        mkdirSync(dir, { recursive: true });
-        return {
-          storage: multer.diskStorage({ destination: dir, filename: (_req, _file, cb) => cb(null, randomUUID()) }),
-          limits: { fileSize: config.maxUploadBytes, files: 1, fields: 10, fieldSize: 16 * 1024, parts: 12 },
-        };
-      },
+      inject: [AppConfig, UploadSpool],
+      useFactory: (config: AppConfig, spool: UploadSpool) => ({
+        storage: spool.engine({
+          onTooLarge: (request, removed) =>
+            answerTooLarge(request, request.res, config.maxUploadBytes, lingerLimits(config.maxUploadBytes), removed),
+        }),
+        // Only the `file` part of an authenticated request opens a spool file; any other file part is refused.
+        fileFilter: (request, file, accept) => accept(null, file.fieldname === 'file' && !!request.user),
+        limits: { fileSize: config.maxUploadBytes, files: 1, fields: 10, fieldSize: 16 * 1024, parts: 12 },
+      }),
     }),
   ],
   controllers: [ImagesController],

@@ -1,8 +1,6 @@
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { readdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Repository } from 'typeorm';
 import { Clock } from '../common/clock.js';
 import { type Cursor, decodeCursor, encodeCursor } from '../common/cursor.js';
@@ -13,6 +11,7 @@ import { PermanentLinks } from '../links/permanent-links.js';
 import { ImageProcessor } from '../media/image-processor.js';
 import { imagePrefix, originalKey } from '../storage/keys.js';
 import { Storage } from '../storage/storage.js';
+import { UploadSpool } from '../storage/upload-spool.js';
 import type { TierView } from '../tiers/grants.service.js';
 import type { ImageDto, ImagePageDto } from './dto/image.dto.js';
 import type { ListImagesQueryDto, UpdateImageDto, UploadImageDto } from './dto/image-input.dto.js';
@@ -29,7 +28,7 @@ export interface Owner {
 }
 
 @Injectable()
-export class ImagesService implements OnApplicationBootstrap {
+export class ImagesService {
   private readonly logger = new Logger(ImagesService.name);
 
   constructor(
@@ -41,18 +40,8 @@ export class ImagesService implements OnApplicationBootstrap {
     private readonly lookup: ImageLookup,
     private readonly clock: Clock,
     private readonly config: AppConfig,
+    private readonly spool: UploadSpool,
   ) {}
-
-  /** Removes upload temp files left by a process that died mid-request (older than an hour: not in flight). */
-  async onApplicationBootstrap(): Promise<void> {
-    const dir = join(this.config.dataDir, 'uploads');
-    const cutoff = this.clock.now().getTime() - 3600_000;
-    for (const name of await readdir(dir).catch(() => [] as string[])) {
-      const path = join(dir, name);
-      const info = await stat(path).catch(() => undefined);
-      if (info && info.mtimeMs < cutoff) await rm(path, { force: true });
-    }
-  }
 
   /**
    * Validates the uploaded temp file, stores it byte for byte, then inserts the row; if the insert fails
@@ -87,7 +76,7 @@ export class ImagesService implements OnApplicationBootstrap {
       await this.jobs.enqueue('make-thumbnails', { imageId: id });
       return this.toDto(image, owner.tier);
     } finally {
-      await rm(tempPath, { force: true });
+      await this.spool.remove(tempPath);
     }
   }
 

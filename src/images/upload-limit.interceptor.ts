@@ -1,42 +1,137 @@
 import {
+  BadRequestException,
   type CallHandler,
   type ExecutionContext,
+  HttpException,
+  HttpStatus,
   Injectable,
+  Logger,
   type NestInterceptor,
   PayloadTooLargeException,
+  UnsupportedMediaTypeException,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { catchError, type Observable } from 'rxjs';
+import { STATUS_CODES } from 'node:http';
+import { catchError, finalize, type Observable } from 'rxjs';
+import type { AuthenticatedRequest } from '../auth/current-user.decorator.js';
 import { AppConfig } from '../config/config.js';
+import { UploadSpool } from '../storage/upload-spool.js';
+import { UploadGate } from './upload-gate.js';
 
 // Room for the multipart envelope and the text fields around the file.
 const ENVELOPE_BYTES = 64 * 1024;
 
+export const tooLarge = (max: number) => `The file is larger than the limit of ${max} bytes`;
+const NOT_MULTIPART = 'Send the image as multipart/form-data, with the file in the field "file"';
+
 /**
- * Refuses an upload whose declared Content-Length is already too large before a byte of the body is read
- * (the multipart parser enforces the exact limit while streaming). The 413 goes out as a response; the
- * connection is closed after it so that the rest of the body is not read.
+ * The upload's edge, in front of the multipart parser (the global auth guard has run: the caller is known):
+ * - anything but multipart/form-data is 415, whatever its size (the JSON parser never sees this route);
+ * - a declared Content-Length over the limit is 413 before a byte of the body is read;
+ * - uploads in progress are bounded per user (429) and per process (503), both with Retry-After;
+ * - the parser's own 413 gets the same message; an upload the client abandoned is not an error;
+ * - the spooled file goes whatever happens (storage has moved it away on success).
+ * The rest of an unread body is discarded for a bounded time after the answer (src/common/server-limits.ts).
  */
 @Injectable()
 export class UploadLimitInterceptor implements NestInterceptor {
-  constructor(private readonly config: AppConfig) {}
+  private readonly logger = new Logger('Upload');
+  private readonly gate: UploadGate;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly spool: UploadSpool,
+  ) {
+    this.gate = new UploadGate(config.maxUploadsPerUser, config.maxUploadsInProgress);
+  }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const request = context.switchToHttp().getRequest<Request>();
+    const request = context.switchToHttp().getRequest<Request & AuthenticatedRequest>();
+    const response = context.switchToHttp().getResponse<Response>();
+    if (!request.is('multipart/form-data')) throw new UnsupportedMediaTypeException(NOT_MULTIPART);
     const declared = Number(request.headers['content-length']);
     if (Number.isFinite(declared) && declared > this.config.maxUploadBytes + ENVELOPE_BYTES) {
-      context.switchToHttp().getResponse<Response>().setHeader('Connection', 'close');
       throw new PayloadTooLargeException(tooLarge(this.config.maxUploadBytes));
     }
-    // The parser's own 413 ("File too large") gets the same, more useful message.
+    const slot = this.gate.enter(request.user.id);
+    if ('refused' in slot) {
+      const { scope, retryAfterSeconds: retryAfter } = slot.refused;
+      throw scope === 'user'
+        ? new HttpException(
+            { message: `Too many uploads in progress for this user; try again in ${retryAfter} s`, retryAfter },
+            HttpStatus.TOO_MANY_REQUESTS,
+          )
+        : new HttpException(
+            { message: `The server has too many uploads in progress; try again in ${retryAfter} s`, retryAfter },
+            HttpStatus.SERVICE_UNAVAILABLE,
+          );
+    }
+    // Held until the connection is done with this request (a 413 may still be discarding its body).
+    response.once('close', slot.release);
+
     return next.handle().pipe(
       catchError((error: unknown) => {
-        if (error instanceof PayloadTooLargeException)
+        if (error instanceof PayloadTooLargeException) {
           throw new PayloadTooLargeException(tooLarge(this.config.maxUploadBytes));
+        }
+        if (!request.complete) {
+          // The client went away (or was cut for idling): nobody reads the answer, and it is not our fault.
+          this.logger.debug(`Upload abandoned by the client: ${error instanceof Error ? error.message : error}`);
+          throw new BadRequestException('The upload was not completed');
+        }
         throw error;
+      }),
+      finalize(() => {
+        const file = (request as { file?: { path?: string } }).file;
+        void this.spool.remove(file?.path).catch(() => undefined);
       }),
     );
   }
 }
 
-export const tooLarge = (max: number) => `The file is larger than the limit of ${max} bytes`;
+/**
+ * The parser has just passed the limit. Once the spooled part is gone (`removed`), answer 413 in full (the
+ * client can read it while it is still sending), but end the response only once the parser has drained
+ * the body, or after a bounded amount and time from the limit, then close: ending it earlier makes the
+ * framework destroy the request, and a client still writing gets a reset instead of the answer.
+ */
+export function answerTooLarge(
+  request: Request,
+  response: Response | undefined,
+  max: number,
+  linger: { lingerBytes: number; lingerMs: number },
+  removed: Promise<void> = Promise.resolve(),
+): void {
+  if (!response || response.headersSent) return;
+  const socket = request.socket;
+  let discarded = 0;
+  let written = false;
+  const end = (cut: boolean) => {
+    clearTimeout(timer);
+    request.off('data', count);
+    if (written && !response.writableEnded) response.end();
+    if (cut) socket.destroy();
+  };
+  // Counted as it arrives (a timer would let a fast client outrun it on a busy machine).
+  const count = (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > linger.lingerBytes) end(true);
+  };
+  request.on('data', count);
+  const timer = setTimeout(() => end(true), linger.lingerMs);
+  timer.unref();
+  void removed.then(() => {
+    if (response.headersSent || socket.destroyed) return;
+    const body = JSON.stringify({ statusCode: 413, error: STATUS_CODES[413], message: tooLarge(max) });
+    response.writeHead(413, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': Buffer.byteLength(body),
+    });
+    response.write(body);
+    written = true;
+    // Already drained: end now (the exception filter destroys a response still open when the error arrives).
+    if (request.complete) return end(false);
+    request.once('end', () => end(false));
+    request.once('close', () => end(false));
+  });
+}

@@ -4,10 +4,12 @@ import { AppConfig } from '../config/config.js';
 import { LocalStorage } from './local.storage.js';
 import { S3Storage } from './s3.storage.js';
 import { Storage } from './storage.js';
+import { UploadSpool } from './upload-spool.js';
 
 @Global()
 @Module({
   providers: [
+    UploadSpool,
     {
       provide: Storage,
       inject: [AppConfig],
@@ -25,7 +27,7 @@ import { Storage } from './storage.js';
       },
     },
   ],
-  exports: [Storage],
+  exports: [Storage, UploadSpool],
 })
 export class StorageModule implements OnApplicationShutdown {
   constructor(@Inject(Storage) private readonly storage: Storage) {}

@@ -1,10 +1,12 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsJWT, IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { NoControlChars } from '../../common/no-control-chars.js';
 import { PASSWORD_MAX_LENGTH, USERNAME_MAX_LENGTH } from '../../users/user.rules.js';
 
 export class LoginDto {
   @ApiProperty({ example: 'alice', maxLength: USERNAME_MAX_LENGTH })
   // class-validator checks bottom-up: the type first, then the rest
+  @NoControlChars()
   @MaxLength(USERNAME_MAX_LENGTH)
   @IsNotEmpty()
   @IsString()

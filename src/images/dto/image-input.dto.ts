@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { NoControlChars, NoControlCharsExceptLines } from '../../common/no-control-chars.js';
 
 export class UploadImageDto {
   @ApiProperty({ type: 'string', format: 'binary', description: 'A PNG or JPEG file' })
@@ -8,12 +9,14 @@ export class UploadImageDto {
 
   @ApiPropertyOptional({ maxLength: 200, example: 'Sunset' })
   @IsOptional()
+  @NoControlChars()
   @MaxLength(200)
   @IsString()
   title?: string;
 
   @ApiPropertyOptional({ maxLength: 2000 })
   @IsOptional()
+  @NoControlCharsExceptLines()
   @MaxLength(2000)
   @IsString()
   description?: string;
@@ -22,12 +25,14 @@ export class UploadImageDto {
 export class UpdateImageDto {
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 200, description: 'null clears it' })
   @IsOptional()
+  @NoControlChars()
   @MaxLength(200)
   @IsString()
   title?: string | null;
 
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 2000, description: 'null clears it' })
   @IsOptional()
+  @NoControlCharsExceptLines()
   @MaxLength(2000)
   @IsString()
   description?: string | null;

@@ -1,0 +1,106 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+/** What a slow or oversized client may cost one connection. Times in milliseconds. */
+export interface ServerLimits {
+  /** From the connection's start until the request headers are complete (then Node answers 408 and closes). */
+  headersTimeoutMs: number;
+  /** A request body that sends nothing for this long is cut (the socket is destroyed). */
+  bodyIdleTimeoutMs: number;
+  /** A request body must be complete this long after its headers, unless `isLongUpload` says otherwise. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this long. */
+  keepAliveTimeoutMs: number;
+  /** After an answer sent before its body was read (413, 415, 401...): discard at most this much more ... */
+  lingerBytes: number;
+  /** ... for at most this long, then close. Lets every client read the answer (nginx's lingering close). */
+  lingerMs: number;
+  /** Requests whose body may take as long as it keeps moving (uploads: bounded by count instead). */
+  isLongUpload: (request: IncomingMessage) => boolean;
+}
+
+/** How much of an unread body is discarded after an early answer, and for how long (see `linger`). */
+export function lingerLimits(maxUploadBytes: number): Pick<ServerLimits, 'lingerBytes' | 'lingerMs'> {
+  return { lingerBytes: 2 * maxUploadBytes, lingerMs: 10_000 };
+}
+
+// Node checks header and request deadlines on this period; 30 s by default, which would let a
+// 20 s header deadline run to 50 s.
+const CHECK_INTERVAL_MS = 1000;
+
+const hasBody = (request: IncomingMessage) =>
+  request.headers['transfer-encoding'] !== undefined ||
+  (request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0');
+
+/**
+ * Applies the limits to the HTTP server before it listens (createApp does it, so main.ts and the tests get
+ * the same). Node's own settings cover headers and keep-alive; Node's whole-request timeout is off because a
+ * 20 MiB upload on a slow line must not be cut while it moves, so the body deadlines are kept here.
+ */
+export function applyServerLimits(server: Server, limits: ServerLimits): void {
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.requestTimeout = 0;
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = CHECK_INTERVAL_MS;
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    if (hasBody(request)) guardBody(request, response, limits);
+  });
+}
+
+function guardBody(request: IncomingMessage, response: ServerResponse, limits: ServerLimits): void {
+  const socket = request.socket;
+  // Silence while the body arrives: Node destroys a socket whose 'timeout' nobody handles.
+  socket.setTimeout(limits.bodyIdleTimeoutMs);
+  request.once('end', () => {
+    // Body in: the handler may take its time. After the answer, Node's keep-alive timer is in charge.
+    if (!response.writableFinished) socket.setTimeout(0);
+  });
+  const deadline = limits.isLongUpload(request)
+    ? undefined
+    : setTimeout(() => {
+        if (!request.complete) socket.destroy();
+      }, limits.requestTimeoutMs);
+  deadline?.unref();
+  // A client that sent `Connection: close` makes Node close as soon as the answer is written, so if it is
+  // still sending, it gets a reset instead of the answer. Answer on a kept-alive connection, then close
+  // once the rest of the body is discarded.
+  const clientCloses = /\bclose\b/i.test(request.headers.connection ?? '');
+  if (clientCloses) {
+    const writeHead = response.writeHead;
+    response.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+      if (!request.complete) this.shouldKeepAlive = true;
+      return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+    } as typeof response.writeHead;
+  }
+  response.once('finish', () => {
+    if (!request.complete) linger(request, socket, limits, clientCloses);
+  });
+  response.once('close', () => clearTimeout(deadline));
+}
+
+/**
+ * Answered before the body was read: Node discards the rest of the body (keep-alive) or would close at
+ * once (a client still writing then gets a reset instead of the answer). Discard for a bounded amount and
+ * time, then close.
+ */
+function linger(request: IncomingMessage, socket: Socket, limits: ServerLimits, closeAfter: boolean): void {
+  if (socket.destroyed) return;
+  let discarded = 0;
+  const stop = () => {
+    clearTimeout(timer);
+    socket.destroy();
+  };
+  // Counted as it arrives (a timer would let a fast client outrun it on a busy machine).
+  request.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > limits.lingerBytes) stop();
+  });
+  request.once('end', () => {
+    clearTimeout(timer);
+    if (closeAfter) socket.end();
+  });
+  request.resume(); // discard, whoever was reading
+  const timer = setTimeout(stop, limits.lingerMs);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
