@@ -7,10 +7,9 @@ import type { Repository } from 'typeorm';
 import { Clock } from '../common/clock.js';
 import { type Cursor, decodeCursor, encodeCursor } from '../common/cursor.js';
 import { AppConfig } from '../config/config.js';
-import { JobQueue } from '../jobs/job-queue.js';
 import { PermanentLinks } from '../links/permanent-links.js';
 import { ImageProcessor } from '../media/image-processor.js';
-import { imagePrefix, originalKey } from '../storage/keys.js';
+import { imagePrefix, originalKey, thumbnailKey } from '../storage/keys.js';
 import { Storage } from '../storage/storage.js';
 import type { TierView } from '../tiers/grants.service.js';
 import type { ImageDto, ImagePageDto } from './dto/image.dto.js';
@@ -31,7 +30,6 @@ export class ImagesService implements OnApplicationBootstrap {
     @InjectRepository(Image) private readonly images: Repository<Image>,
     private readonly storage: Storage,
     private readonly processor: ImageProcessor,
-    private readonly jobs: JobQueue,
     private readonly links: PermanentLinks,
     private readonly lookup: ImageLookup,
     private readonly clock: Clock,
@@ -50,15 +48,16 @@ export class ImagesService implements OnApplicationBootstrap {
   }
 
   /**
-   * Validates the uploaded temp file, stores it byte for byte, then inserts the row; if the insert fails
-   * the stored file goes again. Either both exist or neither does. The temp file is always removed.
+   * Validates the uploaded temp file, making the owner's thumbnails in the same decode, stores it byte for
+   * byte with them, then inserts the row; if anything fails the stored files go again. Either the row and
+   * its files exist or none do. The temp file is always removed.
    */
   async upload(owner: Owner, file: { path: string; size: number }, input: UploadImageDto): Promise<ImageDto> {
     const tempPath = file.path;
     try {
-      const info = await this.processor.inspect(tempPath, this.config.maxInputPixels);
+      // The validating decode makes the thumbnails the owner's tier grants now: one decode per upload.
+      const { info, thumbnails } = await this.processor.prepare(tempPath, owner.tier.thumbnailHeights);
       const id = randomUUID();
-      await this.storage.putFile(originalKey(id), tempPath);
       const image = this.images.create({
         id,
         ownerId: owner.id,
@@ -71,12 +70,18 @@ export class ImagesService implements OnApplicationBootstrap {
         createdAt: this.clock.now(),
       });
       try {
+        // Written side by side (each is fsynced); all settled before a failure cleans up, so nothing is orphaned.
+        const written = await Promise.allSettled([
+          this.storage.putFile(originalKey(id), tempPath),
+          ...[...thumbnails].map(([height, data]) => this.storage.putBuffer(thumbnailKey(id, height), data)),
+        ]);
+        const failed = written.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+        if (failed) throw failed.reason;
         await this.images.insert(image);
       } catch (error) {
         await this.storage.deletePrefix(imagePrefix(id));
         throw error;
       }
-      await this.jobs.enqueue('make-thumbnails', { imageId: id });
       return this.toDto(image, owner.tier);
     } finally {
       await rm(tempPath, { force: true });

@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import type { AppConfig } from '../config/config.js';
 import { ImageProcessor, sniff } from './image-processor.js';
 
 const pad = (bytes: number[] | string) => Buffer.concat([Buffer.from(bytes as never), Buffer.alloc(16)]);
@@ -23,7 +24,7 @@ describe('sniff', () => {
 });
 
 describe('ImageProcessor.thumbnails', () => {
-  const processor = new ImageProcessor();
+  const processor = new ImageProcessor({ maxInputPixels: 50_000_000 } as AppConfig);
 
   it('makes every height from one decode, widths in the original’s proportion, never enlarged', async () => {
     const original = await sharp({ create: { width: 1000, height: 750, channels: 3, background: '#369' } })
