@@ -18,6 +18,7 @@ async function thumbnails() {
 }
 
 let next = 0;
+const cpu = process.cpuUsage();
 const started = performance.now();
 await Promise.all(
   Array.from({ length: Number(concurrency) }, async () => {
@@ -27,4 +28,11 @@ await Promise.all(
     }
   }),
 );
-console.log(JSON.stringify({ images: Number(count), seconds: (performance.now() - started) / 1000 }));
+const { user, system } = process.cpuUsage(cpu);
+console.log(
+  JSON.stringify({
+    images: Number(count),
+    seconds: (performance.now() - started) / 1000,
+    cpuMs: (user + system) / 1000,
+  }),
+);

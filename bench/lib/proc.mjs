@@ -54,3 +54,10 @@ export async function stop(child, signal = 'SIGTERM') {
   child.kill(signal);
   await exited;
 }
+
+/** CPU time a process has used so far (user + system, all threads), in ms. */
+export function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = 100; // USER_HZ on Linux
