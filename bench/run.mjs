@@ -20,6 +20,7 @@ const ROUNDS = quick ? 1 : 3;
 const SECONDS = quick ? 2 : 5;
 const UPLOADS = quick ? 8 : 40;
 const LISTED = million ? 1_000_000 : 10_000;
+const timing = { rounds: ROUNDS, seconds: SECONDS };
 // --only=uploads,memory,serving,listing runs some of the sections (all by default).
 const only = process.argv
   .find((a) => a.startsWith('--only='))
@@ -200,7 +201,6 @@ try {
     notes.push(`thumbnail: ${thumbBytes.length} bytes`);
 
     const links = { threads: 1, connections: 50 };
-    const timing = { rounds: ROUNDS, seconds: SECONDS };
     record(
       'kept 200 px thumbnail, permanent link',
       await sideBySide({ url: permanent, ...links }, { url: staticUrl, ...links }, timing),
