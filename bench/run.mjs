@@ -49,6 +49,12 @@ const env = {
 for (const key of ['DATABASE_URL', 'REDIS_URL', 'STORAGE', 'NODE_OPTIONS']) delete env[key];
 
 const log = (message) => console.error(`bench: ${message}`);
+// The bench's own requests (set-up and checks). A kept-alive socket the server has just closed after its idle
+// timeout fails at once ("other side closed"); one retry on a fresh socket is what a browser does.
+const request = (url, init) =>
+  fetch(url, init).catch((error) =>
+    error.cause?.code === 'UND_ERR_SOCKET' ? fetch(url, init) : Promise.reject(error),
+  );
 const rows = [];
 const notes = [];
 const children = [];
@@ -64,7 +70,7 @@ async function login(username, tier) {
     ['dist/cli/main.js', 'create-user', username, '--password', `${username}-password`, '--tier', tier],
     { env },
   );
-  const res = await fetch(`${base}/api/auth/token`, {
+  const res = await request(`${base}/api/auth/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ username, password: `${username}-password` }),
@@ -74,7 +80,7 @@ async function login(username, tier) {
 async function upload(token, data, name = 'photo.jpg') {
   const form = new FormData();
   form.append('file', new Blob([data]), name);
-  return fetch(`${base}/api/images`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+  return request(`${base}/api/images`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
 }
 function record(path, result, baselineName, target) {
   const ratio = result.project.rps / result.baseline.rps;
@@ -181,21 +187,21 @@ try {
     const permanent = image.links.thumbnails.find((t) => t.height === 200).url;
     const expiring = (
       await json(
-        await fetch(`${base}/api/images/${image.id}/expiring-links`, {
+        await request(`${base}/api/images/${image.id}/expiring-links`, {
           method: 'POST',
           headers: { authorization: `Bearer ${enterprise}`, 'content-type': 'application/json' },
           body: JSON.stringify({ expiresIn: 30000, variant: '200' }),
         }),
       )
     ).url;
-    const first = await fetch(permanent);
+    const first = await request(permanent);
     const thumbBytes = Buffer.from(await first.arrayBuffer());
     const etag = first.headers.get('etag');
     const thumbFile = join(dataDir, 'files', 'images', image.id, 'h200');
     const staticServer = await startNodeServer('bench/baseline-static.mjs', [thumbFile, etag, 'image/jpeg']);
     children.push(staticServer.child);
     const staticUrl = `http://127.0.0.1:${staticServer.port}/thumb.jpg`;
-    const check = await fetch(staticUrl);
+    const check = await request(staticUrl);
     if (!Buffer.from(await check.arrayBuffer()).equals(thumbBytes))
       throw new Error('the static baseline serves other bytes');
     notes.push(`thumbnail: ${thumbBytes.length} bytes`);
@@ -214,7 +220,7 @@ try {
       0.9,
     );
     const notModified = { ...links, headers: { 'If-None-Match': etag } };
-    if ((await fetch(permanent, { headers: { 'if-none-match': etag } })).status !== 304)
+    if ((await request(permanent, { headers: { 'if-none-match': etag } })).status !== 304)
       throw new Error('no 304 from the project');
     record(
       '304 (If-None-Match), permanent link',
@@ -262,10 +268,10 @@ try {
     });
     children.push(listServer.child);
     const authHeader = { Authorization: `Bearer ${lister}` };
-    const pageOf = async (url, headers = {}) => json(await fetch(url, { headers }));
+    const pageOf = async (url, headers = {}) => json(await request(url, { headers }));
     // The project's own cursor for the deep page (its format is its own business): walk there when it differs.
     let projectDeep = `${base}/api/images?limit=20&cursor=${deepCursor}`;
-    const probe = await fetch(projectDeep, { headers: authHeader });
+    const probe = await request(projectDeep, { headers: authHeader });
     if (probe.status !== 200) {
       let cursor = null;
       for (let i = 0; i < 90; i++)
