@@ -69,6 +69,7 @@ const BYTES_PER_SAMPLE: Record<string, number> = { uchar: 1, char: 1, ushort: 2,
 /** Samples per pixel kept by a JPEG decoder for each chroma subsampling (luma + two chroma planes). */
 const JPEG_PLANES: Record<string, number> = { '4:4:4': 3, '4:2:2': 2, '4:4:0': 2, '4:2:0': 1.5, '4:1:1': 1.5 };
 
+/** What decoding costs, from the header's size, channels, sample format and interlacing (sharp's metadata). */
 export function decodeCost(
   metadata: Pick<Metadata, 'format' | 'width' | 'height' | 'channels' | 'depth' | 'isProgressive' | 'chromaSubsampling'>,
 ): DecodeCost {
@@ -121,14 +122,10 @@ export class ImageProcessor {
     this.gate = new DecodeGate(Math.min(4, Math.max(1, availableParallelism())), this.budget);
   }
 
-  /** Validates an uploaded file: 415 for other formats, 400 for everything that is not a sound PNG or JPEG. */
-  async inspect(path: string): Promise<ImageInfo> {
-    return (await this.prepare(path, [])).info;
-  }
-
   /**
-   * Validates an uploaded file (as inspect) and makes its thumbnails `heights` high in the same decode. With
-   * no heights, the validating decode goes to a 16 px output.
+   * Validates an uploaded file (415 for other formats, 400 for everything that is not a sound PNG or JPEG
+   * within the limits) and makes its thumbnails `heights` high in the same decode. With no heights, the
+   * validating decode goes to a 16 px output.
    */
   async prepare(path: string, heights: readonly number[]): Promise<PreparedImage> {
     const head = Buffer.alloc(64);
