@@ -121,7 +121,7 @@ try {
     writeFileSync(photoPath, photo);
     notes.push(`upload: a 4000×3000 JPEG of ${(photo.length / 1e6).toFixed(1)} MB`);
     await runNodeJson('bench/upload-client.mjs', [base, uploader, photoPath, '2', '2']); // warm-up, not counted
-    const uploadRounds = quick ? 1 : 2;
+    const uploadRounds = quick ? 1 : 4; // short rounds, alternating: load drift falls on both sides
     const per = UPLOADS / uploadRounds;
     const up = { project: { images: 0, seconds: 0, cpuMs: 0 }, baseline: { images: 0, seconds: 0, cpuMs: 0 } };
     const before = rssMiB(pid);
