@@ -13,7 +13,8 @@ export class DecodeGate {
     readonly slots: number,
     readonly capacityBytes: number,
   ) {
-    if (!(slots >= 1) || !(capacityBytes > 0)) throw new RangeError('DecodeGate needs at least one slot and some bytes');
+    if (!(slots >= 1) || !(capacityBytes > 0))
+      throw new RangeError('DecodeGate needs at least one slot and some bytes');
   }
 
   /** Runs `work` once a slot and `weight` bytes (at most the whole capacity) are free. */

@@ -30,7 +30,6 @@ describe('sniff', () => {
 });
 
 describe('ImageProcessor.thumbnails', () => {
-
   it('makes every height from one decode, widths in the original’s proportion, never enlarged', async () => {
     const original = await sharp({ create: { width: 1000, height: 750, channels: 3, background: '#369' } })
       .jpeg()
@@ -78,7 +77,14 @@ describe('decodeCost', () => {
   });
 
   it('counts a progressive JPEG’s DCT coefficients: 2 bytes a sample, chroma subsampled', () => {
-    const jpeg = { format: 'jpeg', width: 4000, height: 3000, channels: 3, depth: 'uchar', isProgressive: true } as const;
+    const jpeg = {
+      format: 'jpeg',
+      width: 4000,
+      height: 3000,
+      channels: 3,
+      depth: 'uchar',
+      isProgressive: true,
+    } as const;
     expect(decodeCost({ ...jpeg, chromaSubsampling: '4:2:0' }).residentBytes).toBe(12_000_000 * 1.5 * 2);
     expect(decodeCost({ ...jpeg, chromaSubsampling: '4:4:4' }).residentBytes).toBe(12_000_000 * 3 * 2);
     expect(decodeCost({ ...jpeg, isProgressive: false }).residentBytes).toBe(4 * 1024 * 1024);
@@ -98,8 +104,7 @@ describe('ImageProcessor.prepare (uploads)', () => {
     writeFileSync(path, data);
     return path;
   };
-  const flat = (width: number, height: number) =>
-    sharp({ create: { width, height, channels: 3, background: '#369' } });
+  const flat = (width: number, height: number) => sharp({ create: { width, height, channels: 3, background: '#369' } });
 
   it('validates and makes the thumbnails in one decode, with the displayed size', async () => {
     const path = file('photo.jpg', await flat(1200, 900).jpeg().toBuffer());
@@ -122,7 +127,10 @@ describe('ImageProcessor.prepare (uploads)', () => {
   });
 
   it('refuses a 6000×6000 16-bit interlaced PNG from its header, naming what it would cost', async () => {
-    const path = file('bomb16.png', await flat(6000, 6000).toColourspace('rgb16').png({ progressive: true }).toBuffer());
+    const path = file(
+      'bomb16.png',
+      await flat(6000, 6000).toColourspace('rgb16').png({ progressive: true }).toBuffer(),
+    );
     const refusal = processor.prepare(path, [200, 400]);
     await expect(refusal).rejects.toBeInstanceOf(InvalidImageError);
     await expect(refusal).rejects.toThrow(

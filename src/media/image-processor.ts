@@ -71,7 +71,10 @@ const JPEG_PLANES: Record<string, number> = { '4:4:4': 3, '4:2:2': 2, '4:4:0': 2
 
 /** What decoding costs, from the header's size, channels, sample format and interlacing (sharp's metadata). */
 export function decodeCost(
-  metadata: Pick<Metadata, 'format' | 'width' | 'height' | 'channels' | 'depth' | 'isProgressive' | 'chromaSubsampling'>,
+  metadata: Pick<
+    Metadata,
+    'format' | 'width' | 'height' | 'channels' | 'depth' | 'isProgressive' | 'chromaSubsampling'
+  >,
 ): DecodeCost {
   const pixels = metadata.width * metadata.height;
   const channels = metadata.channels ?? 3;
@@ -93,7 +96,10 @@ export function decodeCost(
 export const decodeBudget = (maxInputPixels: number): number => maxInputPixels * 4;
 
 const mb = (bytes: number) => `${Math.ceil(bytes / 1e6)} MB`;
-const THUMBNAIL_OPTIONS = { png: { compressionLevel: 6, adaptiveFiltering: true }, jpeg: { quality: 82, mozjpeg: true } };
+const THUMBNAIL_OPTIONS = {
+  png: { compressionLevel: 6, adaptiveFiltering: true },
+  jpeg: { quality: 82, mozjpeg: true },
+};
 
 // Every input is seen once (uploads) or rarely (thumbnails, kept after): libvips' operation cache would only
 // hold memory.
