@@ -1,147 +1,353 @@
-// Measures the serving path, uploads, thumbnails and listing of a real server (node dist/main.js on an
-// embedded PostgreSQL under a temp DATA_DIR), each against a baseline measured the same way on the same
-// machine: a bare Node static file server, and raw sharp. Prints a table; see bench/README.md.
-// Usage: npm run build && node bench/run.mjs [--quick]
-import { spawn, execFileSync } from 'node:child_process';
-import { once } from 'node:events';
-import { createReadStream, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
+// The bench: a real server (node dist/main.js on an embedded PostgreSQL under a temp DATA_DIR, started as
+// `npm start` starts it) against bare-platform baselines on the same machine, in the same run, interleaved.
+// Load comes from wrk (never the bottleneck); uploads from client processes. See bench/README.md.
+// Usage: npm run bench [-- --quick] [-- --million]
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { isDeepStrictEqual } from 'node:util';
 import pg from 'pg';
 import sharp from 'sharp';
+import { cpuMs, freePort, peakMiB, resetPeak, rssMiB, runNodeJson, startNodeServer, stop } from './lib/proc.mjs';
+import { requireWrk, sideBySide } from './lib/wrk.mjs';
 
+requireWrk();
 const quick = process.argv.includes('--quick');
-const N = quick ? 1000 : 5000;
-const CONCURRENCY = 32;
+const million = process.argv.includes('--million');
+const ROUNDS = quick ? 1 : 3;
+const SECONDS = quick ? 2 : 5;
+const UPLOADS = quick ? 8 : 40;
+const LISTED = million ? 1_000_000 : 10_000;
+const timing = { rounds: ROUNDS, seconds: SECONDS };
+// --only=uploads,memory,serving,listing runs some of the sections (all by default).
+const only = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
+const runs = (section) => !only || only.includes(section);
+
 const dataDir = mkdtempSync(join(tmpdir(), 'image-api-bench-'));
-const port = 3700 + Math.floor(Math.random() * 200);
+const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
-const env = { ...process.env, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn', NODE_ENV: 'development' };
-delete env.DATABASE_URL;
-
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-async function load(label, count, concurrency, request) {
-  const times = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) {
-        next++;
-        const t0 = performance.now();
-        await request();
-        times.push(performance.now() - t0);
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  times.sort((a, b) => a - b);
-  return { label, count, rps: count / seconds, p50: pct(times, 50), p99: pct(times, 99) };
-}
-const get = async (url) => {
-  const res = await fetch(url);
-  await res.arrayBuffer();
-  if (res.status !== 200) throw new Error(`${url}: ${res.status}`);
+const secrets = {
+  JWT_SECRET: randomBytes(32).toString('base64url'),
+  LINK_SECRET: randomBytes(32).toString('base64url'),
 };
+const env = {
+  ...process.env,
+  ...secrets,
+  DATA_DIR: dataDir,
+  PORT: String(port),
+  PUBLIC_URL: base,
+  NODE_ENV: 'production',
+  LOG_LEVEL: 'warn',
+  ACCESS_TOKEN_TTL: '86400',
+  MALLOC_ARENA_MAX: '2', // as `npm start` and the Docker image run it
+};
+for (const key of ['DATABASE_URL', 'REDIS_URL', 'STORAGE', 'NODE_OPTIONS']) delete env[key];
 
-const photo = await sharp({ create: { width: 4000, height: 3000, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
-  .jpeg({ quality: 85 })
-  .toBuffer();
-const photoPath = join(dataDir, 'photo.jpg');
-writeFileSync(photoPath, photo);
+const log = (message) => console.error(`bench: ${message}`);
+// The bench's own requests (set-up and checks). A kept-alive socket the server has just closed after its idle
+// timeout fails at once ("other side closed"); one retry on a fresh socket is what a browser does.
+const request = (url, init) =>
+  fetch(url, init).catch((error) =>
+    error.cause?.code === 'UND_ERR_SOCKET' ? fetch(url, init) : Promise.reject(error),
+  );
+const rows = [];
+const notes = [];
+const children = [];
 
-const server = spawn(process.execPath, ['dist/main.js'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
-const results = [];
-try {
-  for (let i = 0; ; i++) {
-    if ((await fetch(`${base}/api/health`).then((r) => r.ok, () => false))) break;
-    if (i > 600) throw new Error('server did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  execFileSync(process.execPath, ['dist/cli/main.js', 'create-user', 'bench', '--password', 'bench-password', '--tier', 'Premium'], { env });
-  const { accessToken } = await (await fetch(`${base}/api/auth/token`, {
+async function json(res) {
+  const body = await res.json();
+  if (!res.ok) throw new Error(`${res.url}: ${res.status} ${JSON.stringify(body)}`);
+  return body;
+}
+async function login(username, tier) {
+  execFileSync(
+    process.execPath,
+    ['dist/cli/main.js', 'create-user', username, '--password', `${username}-password`, '--tier', tier],
+    { env },
+  );
+  const res = await request(`${base}/api/auth/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'bench', password: 'bench-password' }),
-  })).json();
-  const auth = { authorization: `Bearer ${accessToken}` };
-  const upload = async () => {
-    const form = new FormData();
-    form.append('file', new Blob([photo]), 'photo.jpg');
-    const res = await fetch(`${base}/api/images`, { method: 'POST', headers: auth, body: form });
-    if (res.status !== 201) throw new Error(`upload: ${res.status}`);
-    return res.json();
-  };
-
-  // Uploads of a 12 MP JPEG (validation decode + store + row), against raw sharp decoding the same file.
-  const uploads = quick ? 10 : 40;
-  results.push(await load('sharp: decode 12 MP JPEG to 16 px (baseline)', uploads, 2, () =>
-    sharp(photoPath, { failOn: 'truncated' }).resize(16, 16, { fit: 'inside' }).raw().toBuffer()));
-  results.push(await load('POST /api/images, 12 MP JPEG (2.9 MB)', uploads, 2, upload));
-
-  // First request of a thumbnail (made on demand) against raw sharp making the same thumbnail.
-  const fresh = [];
-  for (let i = 0; i < (quick ? 5 : 20); i++) fresh.push(await upload());
-  const original = await sharp(photoPath).toBuffer();
-  results.push(await load('sharp: 12 MP JPEG → 400 px JPEG (baseline)', fresh.length, 1, () =>
-    sharp(original).autoOrient().resize({ height: 400 }).jpeg({ quality: 82, mozjpeg: true }).toBuffer()));
-  // The upload jobs make 200 and 400; wait for them, then remove the 400s so that each request makes one.
-  const thumb400 = (image) => join(dataDir, 'files', 'images', image.id, 'h400');
-  for (const image of fresh) {
-    while (!existsSync(thumb400(image))) await new Promise((r) => setTimeout(r, 20));
-    rmSync(thumb400(image));
-  }
-  let k = 0;
-  results.push(await load('GET 400 px thumbnail link, made on this request', fresh.length, 1, () => get(fresh[k++].links.thumbnails[1].url)));
-
-  // Serving a kept thumbnail, against a bare static file server sending the same bytes.
-  const link = fresh[0].links.thumbnails[0].url;
-  const bytes = Buffer.from(await (await fetch(link)).arrayBuffer());
-  const filePath = join(dataDir, 'thumb.jpg');
-  writeFileSync(filePath, bytes);
-  const size = statSync(filePath).size;
-  const staticServer = createServer((req, res) => {
-    res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': size });
-    createReadStream(filePath).pipe(res);
-  }).listen(0, '127.0.0.1');
-  await once(staticServer, 'listening');
-  const staticUrl = `http://127.0.0.1:${staticServer.address().port}/thumb.jpg`;
-  results.push(await load(`static file server, ${size} B (baseline)`, N, CONCURRENCY, () => get(staticUrl)));
-  results.push(await load(`GET permanent thumbnail link, ${size} B`, N, CONCURRENCY, () => get(link)));
-  staticServer.close();
-
-  // Listing: page 1 against a page 9 000 images deep (keyset pagination: both should cost the same).
-  const { startEmbeddedPostgres } = await import('../dist/database/embedded-postgres.js');
-  const database = await startEmbeddedPostgres(dataDir); // reuses the server's running instance
-  const db = new pg.Client({ connectionString: database.url });
-  await db.connect();
-  await db.query(
-    `INSERT INTO images (id, "ownerId", title, description, format, width, height, bytes, "createdAt")
-     SELECT gen_random_uuid(), "ownerId", 'copy ' || n, NULL, format, width, height, bytes, "createdAt" - n * interval '1 second'
-       FROM images, generate_series(1, 10000) AS n WHERE id = $1`,
-    [fresh[0].id],
-  );
-  await db.end();
-  const listing = async (url) => {
-    const res = await fetch(url, { headers: auth });
-    const body = await res.json();
-    if (res.status !== 200) throw new Error(`${url}: ${res.status}`);
-    return body;
-  };
-  let cursor = null;
-  for (let i = 0; i < 90; i++) cursor = (await listing(`${base}/api/images?limit=100${cursor ? `&cursor=${cursor}` : ''}`)).nextCursor;
-  const listCount = quick ? 200 : 1000;
-  results.push(await load('GET /api/images?limit=20, page 1', listCount, 8, () => listing(`${base}/api/images?limit=20`)));
-  results.push(await load('GET /api/images?limit=20, 9 000 images deep', listCount, 8, () => listing(`${base}/api/images?limit=20&cursor=${cursor}`)));
-  const rss = Number(execFileSync('ps', ['-o', 'rss=', '-p', String(server.pid)]).toString().trim()) / 1024;
-  console.log(`server RSS after the run: ${rss.toFixed(0)} MiB`);
-} finally {
-  server.kill('SIGINT');
-  await once(server, 'exit');
-  rmSync(dataDir, { recursive: true, force: true });
+    body: JSON.stringify({ username, password: `${username}-password` }),
+  });
+  return (await json(res)).accessToken;
+}
+async function upload(token, data, name = 'photo.jpg') {
+  const form = new FormData();
+  form.append('file', new Blob([data]), name);
+  return request(`${base}/api/images`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+}
+function record(path, result, baselineName, target) {
+  const ratio = result.project.rps / result.baseline.rps;
+  rows.push({ path, baselineName, target, ratio, ...result });
+  log(`${path}: ${result.project.rps.toFixed(0)} vs ${result.baseline.rps.toFixed(0)} req/s (${ratio.toFixed(2)})`);
 }
 
-console.log('\n| what | requests | req/s | p50 ms | p99 ms |\n|---|---|---|---|---|');
-for (const r of results) console.log(`| ${r.label} | ${r.count} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} |`);
+const server = spawn(process.execPath, ['dist/main.js'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+children.push(server);
+try {
+  for (let i = 0; ; i++) {
+    if (
+      await fetch(`${base}/api/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
+    if (server.exitCode !== null || i > 600) throw new Error('the server did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const pid = server.pid;
+  const idleRss = rssMiB(pid);
+  const uploader = await login('bench-uploader', 'Premium');
+  let uploadRss; // { before, peak, uploads }
+  let pngBatches = [];
+  // Uploads first, on a server that has just started, so that their peak RSS is theirs: the serving and
+  // listing loads that follow grow the JavaScript heap on their own.
+
+  if (runs('uploads')) {
+    // ---- uploads of a 12 MP JPEG until both thumbnails serve, against raw sharp; peak RSS meanwhile ----
+    const photo = await sharp({
+      create: { width: 4000, height: 3000, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 16 } },
+    })
+      .jpeg({ quality: 85 })
+      .toBuffer();
+    const photoPath = join(dataDir, 'photo.jpg');
+    writeFileSync(photoPath, photo);
+    notes.push(`upload: a 4000×3000 JPEG of ${(photo.length / 1e6).toFixed(1)} MB`);
+    await runNodeJson('bench/upload-client.mjs', [base, uploader, photoPath, '2', '2']); // warm-up, not counted
+    const uploadRounds = quick ? 1 : 4; // short rounds, alternating: load drift falls on both sides
+    const per = UPLOADS / uploadRounds;
+    const up = { project: { images: 0, seconds: 0, cpuMs: 0 }, baseline: { images: 0, seconds: 0, cpuMs: 0 } };
+    const before = rssMiB(pid);
+    resetPeak(pid);
+    for (let round = 0; round < uploadRounds; round++) {
+      const b = await runNodeJson('bench/baseline-sharp.mjs', [photoPath, String(per), '2']);
+      const cpuBefore = cpuMs(pid);
+      const p = await runNodeJson('bench/upload-client.mjs', [base, uploader, photoPath, String(per), '2']);
+      p.cpuMs = cpuMs(pid) - cpuBefore;
+      for (const [side, r] of [
+        ['baseline', b],
+        ['project', p],
+      ]) {
+        up[side].images += r.images;
+        up[side].seconds += r.seconds;
+        up[side].cpuMs += r.cpuMs;
+      }
+    }
+    uploadRss = { before, peak: peakMiB(pid), uploads: up.project.images };
+    const ips = (r) => r.images / r.seconds;
+    rows.push({
+      path: `upload 12 MP JPEG until 200 + 400 px serve (2 clients, ${up.project.images} uploads)`,
+      baselineName: 'raw sharp, header + both thumbnails',
+      target: 0.8,
+      ratio: ips(up.project) / ips(up.baseline),
+      unit: 'images/s',
+      project: { rps: ips(up.project) },
+      baseline: { rps: ips(up.baseline) },
+    });
+    log(`uploads: ${ips(up.project).toFixed(1)} vs ${ips(up.baseline).toFixed(1)} images/s`);
+    // CPU time per image does not depend on what else the machine runs: server process (all its threads)
+    // against the baseline process.
+    notes.push(
+      `upload CPU per image: server ${(up.project.cpuMs / up.project.images).toFixed(0)} ms, ` +
+        `raw sharp ${(up.baseline.cpuMs / up.baseline.images).toFixed(0)} ms`,
+    );
+  }
+
+  if (runs('memory')) {
+    // ---- issue 10: eight concurrent 6000×6000 16-bit interlaced PNGs; and eight 5000×5000 (under the budget) ----
+    const batch = async (size) => {
+      const png = await sharp({ create: { width: size, height: size, channels: 3, background: '#5a7' } })
+        .toColourspace('rgb16')
+        .png({ progressive: true, compressionLevel: 9 })
+        .toBuffer();
+      resetPeak(pid);
+      const statuses = await Promise.all(
+        Array.from({ length: 8 }, async () => (await upload(uploader, png, 'deep.png')).status),
+      );
+      return { size, bytes: png.length, statuses, peak: peakMiB(pid) };
+    };
+    pngBatches = [await batch(6000), await batch(5000)];
+  }
+
+  if (runs('serving')) {
+    // ---- serving: a kept 200 px thumbnail (about 2 KB), permanent and expiring links, and the 304 path ----
+    const enterprise = await login('bench-serving', 'Enterprise');
+    const smooth = await sharp(randomBytes(8 * 6 * 3), { raw: { width: 8, height: 6, channels: 3 } })
+      .resize(1600, 1200)
+      .jpeg({ quality: 80 })
+      .toBuffer();
+    const image = await json(await upload(enterprise, smooth));
+    const permanent = image.links.thumbnails.find((t) => t.height === 200).url;
+    const expiring = (
+      await json(
+        await request(`${base}/api/images/${image.id}/expiring-links`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${enterprise}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ expiresIn: 30000, variant: '200' }),
+        }),
+      )
+    ).url;
+    const first = await request(permanent);
+    const thumbBytes = Buffer.from(await first.arrayBuffer());
+    const etag = first.headers.get('etag');
+    const thumbFile = join(dataDir, 'files', 'images', image.id, 'h200');
+    const staticServer = await startNodeServer('bench/baseline-static.mjs', [thumbFile, etag, 'image/jpeg']);
+    children.push(staticServer.child);
+    const staticUrl = `http://127.0.0.1:${staticServer.port}/thumb.jpg`;
+    const check = await request(staticUrl);
+    if (!Buffer.from(await check.arrayBuffer()).equals(thumbBytes))
+      throw new Error('the static baseline serves other bytes');
+    notes.push(`thumbnail: ${thumbBytes.length} bytes`);
+
+    const links = { threads: 1, connections: 50 };
+    record(
+      'kept 200 px thumbnail, permanent link',
+      await sideBySide({ url: permanent, ...links }, { url: staticUrl, ...links }, timing),
+      'node:http + createReadStream',
+      0.7,
+    );
+    record(
+      'same thumbnail, expiring link',
+      await sideBySide({ url: expiring, ...links }, { url: permanent, ...links }, timing),
+      'the permanent link',
+      0.9,
+    );
+    const notModified = { ...links, headers: { 'If-None-Match': etag } };
+    if ((await request(permanent, { headers: { 'if-none-match': etag } })).status !== 304)
+      throw new Error('no 304 from the project');
+    record(
+      '304 (If-None-Match), permanent link',
+      await sideBySide({ url: permanent, ...notModified }, { url: staticUrl, ...notModified }, timing),
+      'node:http 304',
+      0.7,
+    );
+    await stop(staticServer.child);
+  }
+
+  if (runs('listing')) {
+    // ---- listing: a user with LISTED images, inserted by SQL ----
+    const lister = await login('bench-lister', 'Premium');
+    const { startEmbeddedPostgres } = await import('../dist/database/embedded-postgres.js');
+    const database = await startEmbeddedPostgres(dataDir); // the server's running instance
+    const db = new pg.Client({ connectionString: database.url });
+    await db.connect();
+    const [{ id: listerId }] = (await db.query(`SELECT id FROM users WHERE username = 'bench-lister'`)).rows;
+    log(`inserting ${LISTED} images`);
+    await db.query(
+      `INSERT INTO images (id, "ownerId", title, description, format, width, height, bytes, "createdAt")
+     SELECT gen_random_uuid(), $1, 'image ' || n, NULL, 'jpeg', 4000, 3000, 2900000,
+            date_trunc('milliseconds', now()) - n * interval '1 second'
+       FROM generate_series(1, $2::int) AS n`,
+      [listerId, LISTED],
+    );
+    await db.query('ANALYZE images');
+    const depth = million ? 900_000 : 9_000;
+    const [deepRow] = (
+      await db.query(
+        `SELECT "createdAt", id FROM images WHERE "ownerId" = $1 ORDER BY "createdAt" DESC, id DESC OFFSET $2 LIMIT 1`,
+        [listerId, depth - 1],
+      )
+    ).rows;
+    await db.end();
+    const deepCursor = Buffer.from(JSON.stringify([deepRow.createdAt.toISOString(), deepRow.id])).toString('base64url');
+    const listServer = await startNodeServer('bench/baseline-list.mjs', [], {
+      ...process.env,
+      DATABASE_URL: database.url,
+      OWNER_ID: listerId,
+      LINK_SECRET: secrets.LINK_SECRET,
+      PUBLIC_URL: base,
+      HEIGHTS: '200,400',
+      ORIGINAL: '1',
+    });
+    children.push(listServer.child);
+    const authHeader = { Authorization: `Bearer ${lister}` };
+    const pageOf = async (url, headers = {}) => json(await request(url, { headers }));
+    // The project's own cursor for the deep page (its format is its own business): walk there when it differs.
+    let projectDeep = `${base}/api/images?limit=20&cursor=${deepCursor}`;
+    const probe = await request(projectDeep, { headers: authHeader });
+    if (probe.status !== 200) {
+      let cursor = null;
+      for (let i = 0; i < 90; i++)
+        cursor = (await pageOf(`${base}/api/images?limit=100${cursor ? `&cursor=${cursor}` : ''}`, authHeader))
+          .nextCursor;
+      projectDeep = `${base}/api/images?limit=20&cursor=${cursor}`;
+      notes.push('deep page: 9 000 images deep (the project’s cursor differs from the baseline’s; walked there)');
+    } else await probe.arrayBuffer();
+    const listBase = `http://127.0.0.1:${listServer.port}/api/images`;
+    const same = isDeepStrictEqual(
+      await pageOf(`${base}/api/images?limit=20`, authHeader),
+      await pageOf(`${listBase}?limit=20`),
+    );
+    if (!same) notes.push('WARNING: the listing baseline’s page 1 differs from the project’s');
+    const lists = { threads: 1, connections: 20 };
+    record(
+      `GET /api/images?limit=20, page 1 (${LISTED} images)`,
+      await sideBySide(
+        { url: `${base}/api/images?limit=20`, ...lists, headers: authHeader },
+        { url: `${listBase}?limit=20`, ...lists },
+        timing,
+      ),
+      'node:http + pg',
+      0.6,
+    );
+    record(
+      `GET /api/images?limit=20, ${depth} deep`,
+      await sideBySide(
+        { url: projectDeep, ...lists, headers: authHeader },
+        { url: `${listBase}?limit=20&cursor=${deepCursor}`, ...lists },
+        timing,
+      ),
+      'node:http + pg',
+      0.6,
+    );
+    await stop(listServer.child);
+  }
+
+  // ---- report ----
+  const f = (n, d = 0) => (n === undefined ? '' : n.toFixed(d));
+  console.log(
+    `\n${new Date().toISOString()} · ${cpus().length} × ${cpus()[0].model.trim()} (${availableParallelism()} usable), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}` +
+      ` · ${ROUNDS} interleaved rounds of ${SECONDS} s per side${quick ? ' (--quick)' : ''}\n`,
+  );
+  console.log(
+    '| path | project | baseline (same run) | baseline | ratio | target | project p50 / p99 ms | baseline p50 / p99 ms |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    const unit = r.unit ?? 'req/s';
+    const lat = (s) => (s.p50 === undefined ? '' : `${f(s.p50, 2)} / ${f(s.p99, 2)}`);
+    const ok = r.ratio >= r.target ? '✓' : '✗';
+    console.log(
+      `| ${r.path} | ${f(r.project.rps, unit === 'req/s' ? 0 : 1)} ${unit} | ${r.baselineName} | ${f(r.baseline.rps, unit === 'req/s' ? 0 : 1)} ${unit} | ${f(r.ratio, 2)} | ≥ ${r.target.toFixed(2)} ${ok} | ${lat(r.project)} | ${lat(r.baseline)} |`,
+    );
+  }
+  console.log('\nper-round req/s (project | baseline):');
+  for (const r of rows)
+    if (r.project.rounds) console.log(`  ${r.path}: ${r.project.rounds.join(', ')} | ${r.baseline.rounds.join(', ')}`);
+  console.log(`\nserver RSS: ${f(idleRss)} MiB idle after start`);
+  if (uploadRss) {
+    const ok = uploadRss.peak <= 300 ? '✓' : '✗';
+    console.log(
+      `server RSS: ${f(uploadRss.before)} MiB before the uploads; peak ${f(uploadRss.peak)} MiB over ${uploadRss.uploads} uploads (target ≤ 300 MiB ${ok})`,
+    );
+  }
+  for (const b of pngBatches) {
+    const counts = Object.entries(b.statuses.reduce((m, s) => ({ ...m, [s]: (m[s] ?? 0) + 1 }), {}))
+      .map(([s, n]) => `${n}× ${s}`)
+      .join(', ');
+    console.log(
+      `eight concurrent ${b.size}×${b.size} 16-bit interlaced PNGs (${(b.bytes / 1024).toFixed(0)} KB each): ${counts}; server peak RSS ${f(b.peak)} MiB (bound < 1024 MiB ${b.peak < 1024 ? '✓' : '✗'})`,
+    );
+  }
+  for (const note of notes) console.log(`note: ${note}`);
+} finally {
+  for (const child of children.reverse()) await stop(child, child === server ? 'SIGINT' : 'SIGTERM');
+  rmSync(dataDir, { recursive: true, force: true });
+}

@@ -133,9 +133,8 @@ describe('images', () => {
       expect(original.equals(data)).toBe(true);
     });
 
-    it('are made by a background job after upload and kept in storage', async () => {
+    it('are made by the upload itself (in its validating decode) and kept in storage before the 201', async () => {
       const image = await uploadOk(tokens.premium, await fixtures.jpeg(640, 480));
-      await t.app.get(JobQueue).drain();
       const dir = join(t.config.dataDir, 'files', 'images', image.id);
       expect(readdirSync(dir).sort()).toEqual(['h200', 'h400', 'original']);
     });

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import type { Repository } from 'typeorm';
@@ -7,9 +7,10 @@ import { type Cursor, decodeCursor, encodeCursor } from '../common/cursor.js';
 import { CommitOutcomeUnknownError, transactionOrNothing } from '../common/database-unavailable.js';
 import { AppConfig } from '../config/config.js';
 import { JobQueue } from '../jobs/job-queue.js';
+import { Metrics } from '../observability/metrics.js';
 import { PermanentLinks } from '../links/permanent-links.js';
 import { ImageProcessor } from '../media/image-processor.js';
-import { imagePrefix, originalKey } from '../storage/keys.js';
+import { imagePrefix, originalKey, thumbnailKey } from '../storage/keys.js';
 import { Storage } from '../storage/storage.js';
 import { UploadSpool } from '../storage/upload-spool.js';
 import type { TierView } from '../tiers/grants.service.js';
@@ -41,18 +42,24 @@ export class ImagesService {
     private readonly clock: Clock,
     private readonly config: AppConfig,
     private readonly spool: UploadSpool,
+    @Optional() private readonly metrics?: Metrics,
   ) {}
 
   /**
-   * Validates the uploaded temp file, stores it byte for byte, then inserts the row; if the insert fails
-   * the stored file goes again. Either both exist or neither does. The temp file is always removed.
+   * Validates the uploaded temp file, making the owner's thumbnails in the same decode, stores it byte for
+   * byte with them, then inserts the row; if anything fails the stored files go again. Either the row and
+   * its files exist or none do. The temp file is always removed. With worker processes (REDIS_URL) the API
+   * only validates and queues a job: the workers make the thumbnails.
    */
   async upload(owner: Owner, file: { path: string; size: number }, input: UploadImageDto): Promise<ImageDto> {
     const tempPath = file.path;
     try {
-      const info = await this.processor.inspect(tempPath, this.config.maxInputPixels);
+      // In-process, the validating decode makes the thumbnails the owner's tier grants now: one decode per upload.
+      const heights = this.jobs.runsInWorkers ? [] : owner.tier.thumbnailHeights;
+      const made = heights.length ? this.metrics?.thumbnailTimer() : undefined;
+      const { info, thumbnails } = await this.processor.prepare(tempPath, heights);
+      made?.(thumbnails.size);
       const id = randomUUID();
-      await this.storage.putFile(originalKey(id), tempPath);
       const image = this.images.create({
         id,
         ownerId: owner.id,
@@ -65,6 +72,13 @@ export class ImagesService {
         createdAt: this.clock.now(),
       });
       try {
+        // Written side by side (each is fsynced); all settled before a failure cleans up, so nothing is orphaned.
+        const written = await Promise.allSettled([
+          this.storage.putFile(originalKey(id), tempPath),
+          ...[...thumbnails].map(([height, data]) => this.storage.putBuffer(thumbnailKey(id, height), data)),
+        ]);
+        const failed = written.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+        if (failed) throw failed.reason;
         // All or nothing even if PostgreSQL freezes mid-insert (see transactionOrNothing).
         await transactionOrNothing(this.images.manager.connection, (manager) => manager.insert(Image, image));
       } catch (error) {
@@ -73,7 +87,7 @@ export class ImagesService {
         else await this.storage.deletePrefix(imagePrefix(id));
         throw error;
       }
-      await this.jobs.enqueue('make-thumbnails', { imageId: id });
+      if (this.jobs.runsInWorkers) await this.jobs.enqueue('make-thumbnails', { imageId: id });
       return this.toDto(image, owner.tier);
     } finally {
       await this.spool.remove(tempPath);

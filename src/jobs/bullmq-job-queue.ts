@@ -46,6 +46,7 @@ const timeout = (ms: number, what: string) =>
  *   the worker takes no new job and finishes the running ones.
  */
 export class BullMqJobQueue extends JobQueue implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  readonly runsInWorkers = true;
   private readonly logger = new Logger('Jobs');
   private readonly handlers = new Map<JobName, JobHandler<JobName>>();
   /** Commands fail at once while disconnected (no offline queue): nothing waits for a Redis that is gone. */

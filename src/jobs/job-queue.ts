@@ -17,6 +17,8 @@ export type JobHandler<N extends JobName> = (payload: JobPayloads[N]) => Promise
  * thumbnail on demand anyway, so a lost job costs latency, never correctness.
  */
 export abstract class JobQueue {
+  /** True when separate worker processes run the jobs (BullMQ): work queued here leaves this process. */
+  abstract readonly runsInWorkers: boolean;
   abstract enqueue<N extends JobName>(name: N, payload: JobPayloads[N]): Promise<void>;
   abstract register<N extends JobName>(name: N, handler: JobHandler<N>): void;
   /** Resolves when nothing is queued or running (tests; shutdown). */
@@ -26,6 +28,7 @@ export abstract class JobQueue {
 /** Runs jobs in this process, a few at a time, after the response that enqueued them has gone out. */
 @Injectable()
 export class InProcessJobQueue extends JobQueue implements BeforeApplicationShutdown {
+  readonly runsInWorkers = false;
   private readonly logger = new Logger('Jobs');
   private readonly handlers = new Map<JobName, JobHandler<JobName>>();
   private readonly pending: Array<() => Promise<void>> = [];

@@ -1,0 +1,77 @@
+// wrk as the load generator: it runs in C on its own thread and reaches ~90k req/s here, far above what any
+// server in this bench answers, so the figures measure the servers, not the client.
+import { execFileSync, spawn } from 'node:child_process';
+
+export function requireWrk() {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+  } catch (error) {
+    // `wrk --version` exits 1 after printing its version; only a missing binary is fatal.
+    if (error.code !== 'ENOENT') return;
+    console.error(
+      'bench: wrk is not installed. It is the load generator (a Node client saturates before the servers do).\n' +
+        '  Debian/Ubuntu: sudo apt-get install -y wrk\n' +
+        '  macOS:         brew install wrk\n' +
+        'Then run `npm run bench` again.',
+    );
+    process.exit(2);
+  }
+}
+
+const UNITS = { us: 1e-3, ms: 1, s: 1e3, m: 60e3 };
+const millis = (value, unit) => Number(value) * UNITS[unit];
+
+/**
+ * One wrk run: `connections` connections on `threads` threads for `seconds`. Returns req/s, p50/p99 in ms, and
+ * throws when any response was an error (non-2xx/3xx) or a socket failed, so a broken path never looks fast.
+ */
+export async function wrk(url, { threads = 1, connections = 50, seconds = 5, headers = {} } = {}) {
+  const args = ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--latency', '--timeout', '10s'];
+  for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}: ${value}`);
+  args.push(url);
+  const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`wrk exited ${code}:\n${out}`);
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
+  const p50 = /^\s+50%\s+([\d.]+)(us|ms|s|m)\s*$/m.exec(out);
+  const p99 = /^\s+99%\s+([\d.]+)(us|ms|s|m)\s*$/m.exec(out);
+  const requests = /(\d+) requests in/.exec(out);
+  if (!rps || !p50 || !p99 || !requests) throw new Error(`could not read wrk's output:\n${out}`);
+  const bad = /Non-2xx or 3xx responses: (\d+)/.exec(out);
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  if (bad) throw new Error(`${url}: ${bad[1]} error responses under load:\n${out}`);
+  if (socket && socket.slice(1).some((n) => Number(n) > 0)) throw new Error(`${url}: socket errors:\n${out}`);
+  return {
+    rps: Number(rps[1]),
+    p50: millis(p50[1], p50[2]),
+    p99: millis(p99[1], p99[2]),
+    requests: Number(requests[1]),
+  };
+}
+
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/**
+ * Interleaved rounds after a 1 s warm-up of each: project, baseline, project, baseline… so that whatever else
+ * the machine does falls on both alike. Returns the mean over rounds of req/s, p50 and p99 for each side.
+ */
+export async function sideBySide(project, baseline, { rounds, seconds }) {
+  const runs = { project: [], baseline: [] };
+  // Warm-up, not counted: JIT, connection pools and caches on both sides.
+  await wrk(project.url, { ...project, seconds: 1 });
+  await wrk(baseline.url, { ...baseline, seconds: 1 });
+  for (let round = 0; round < rounds; round++) {
+    runs.project.push(await wrk(project.url, { ...project, seconds }));
+    runs.baseline.push(await wrk(baseline.url, { ...baseline, seconds }));
+  }
+  const summary = (list) => ({
+    rps: mean(list.map((r) => r.rps)),
+    p50: mean(list.map((r) => r.p50)),
+    p99: mean(list.map((r) => r.p99)),
+    rounds: list.map((r) => Math.round(r.rps)),
+  });
+  return { project: summary(runs.project), baseline: summary(runs.baseline) };
+}
