@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { createSecretKey, type KeyObject, randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { Clock } from '../common/clock.js';
 import { isUuid } from '../common/uuid.js';
 import { AppConfig } from '../config/config.js';
@@ -33,6 +34,7 @@ export interface VerifiedToken {
 export class TokenService {
   /** KeyObjects made once: given a string, jsonwebtoken tries to parse it as a public key on every verify. */
   private readonly keys: KeyObject[];
+  private readonly accessTokens = new LRUCache<string, { userId: string; exp: number }>({ max: 50_000 });
 
   constructor(
     private readonly jwt: JwtService,
@@ -72,6 +74,17 @@ export class TokenService {
 
   /** The user (and for refresh tokens the token id) of a valid token of the given type, or null. */
   async verify(token: string, typ: TokenType): Promise<VerifiedToken | null> {
+    if (typ !== 'access') return this.check(token, typ);
+    // An access token that verified once is good until its exp (nothing revokes access tokens), so each is
+    // checked once per process; only genuine tokens are kept.
+    const known = this.accessTokens.get(token);
+    if (known && known.exp * 1000 > this.clock.now().getTime()) return { userId: known.userId };
+    const verified = await this.check(token, typ);
+    if (verified?.exp !== undefined) this.accessTokens.set(token, { userId: verified.userId, exp: verified.exp });
+    return verified && { userId: verified.userId };
+  }
+
+  private async check(token: string, typ: TokenType): Promise<(VerifiedToken & { exp?: number }) | null> {
     for (const key of this.keys) {
       let claims: TokenClaims;
       try {
@@ -84,7 +97,7 @@ export class TokenService {
       }
       if (claims.typ !== typ || typeof claims.exp !== 'number') return null;
       if (typeof claims.sub !== 'string' || !isUuid(claims.sub)) return null;
-      if (typ === 'access') return { userId: claims.sub };
+      if (typ === 'access') return { userId: claims.sub, exp: claims.exp };
       return typeof claims.jti === 'string' && isUuid(claims.jti) ? { userId: claims.sub, tokenId: claims.jti } : null;
     }
     return null;

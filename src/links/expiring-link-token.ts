@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { AppConfig } from '../config/config.js';
 import type { ImageFormat } from '../media/image-format.js';
 import type { Variant } from '../tiers/variant.js';
@@ -30,6 +31,8 @@ const bytesToUuid = (b: Buffer) => {
  */
 @Injectable()
 export class ExpiringLinkTokens {
+  private readonly verified = new LRUCache<string, ExpiringLinkClaims>({ max: 100_000 });
+
   constructor(
     private readonly signer: LinkSigner,
     private readonly config: AppConfig,
@@ -49,6 +52,17 @@ export class ExpiringLinkTokens {
 
   /** The claims of a well-formed, correctly signed token (expired or not): LinkNotFoundError when malformed, LinkForgedError when the MAC is wrong. */
   verify(token: string, variant: string): ExpiringLinkClaims {
+    // A token string that verified once always verifies to the same claims (expiry is judged by the caller).
+    // Only genuine tokens are kept, so a forger only ever meets the constant-time check below.
+    const key = `${token}/${variant}`;
+    const known = this.verified.get(key);
+    if (known) return known;
+    const claims = this.check(token, variant);
+    this.verified.set(key, claims);
+    return claims;
+  }
+
+  private check(token: string, variant: string): ExpiringLinkClaims {
     const raw = Buffer.from(token, 'base64url');
     if (raw.length !== TOKEN_BYTES || raw.toString('base64url') !== token) throw new LinkNotFoundError();
     const claims: ExpiringLinkClaims = {
