@@ -226,7 +226,7 @@ try {
       '304 (If-None-Match), permanent link',
       await sideBySide({ url: permanent, ...notModified }, { url: staticUrl, ...notModified }, timing),
       'node:http 304',
-      0.7,
+      null, // issue 11 sets no target for it: shown for scale
     );
     await stop(staticServer.child);
   }
@@ -323,9 +323,9 @@ try {
   for (const r of rows) {
     const unit = r.unit ?? 'req/s';
     const lat = (s) => (s.p50 === undefined ? '' : `${f(s.p50, 2)} / ${f(s.p99, 2)}`);
-    const ok = r.ratio >= r.target ? '✓' : '✗';
+    const ok = r.target === null ? '' : r.ratio >= r.target ? '✓' : '✗';
     console.log(
-      `| ${r.path} | ${f(r.project.rps, unit === 'req/s' ? 0 : 1)} ${unit} | ${r.baselineName} | ${f(r.baseline.rps, unit === 'req/s' ? 0 : 1)} ${unit} | ${f(r.ratio, 2)} | ≥ ${r.target.toFixed(2)} ${ok} | ${lat(r.project)} | ${lat(r.baseline)} |`,
+      `| ${r.path} | ${f(r.project.rps, unit === 'req/s' ? 0 : 1)} ${unit} | ${r.baselineName} | ${f(r.baseline.rps, unit === 'req/s' ? 0 : 1)} ${unit} | ${f(r.ratio, 2)} | ${r.target === null ? '(none)' : `≥ ${r.target.toFixed(2)} ${ok}`} | ${lat(r.project)} | ${lat(r.baseline)} |`,
     );
   }
   console.log('\nper-round req/s (project | baseline):');

@@ -301,3 +301,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     maxUploadsInProgress: e.MAX_UPLOADS_IN_PROGRESS,
   });
 }
+
+/** For entry points: the configuration, or the list of every bad variable on stderr and exit code 1. */
+export function loadConfigOrExit(): AppConfig {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+}

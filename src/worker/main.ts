@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createLogger } from '../app.factory.js';
-import { ConfigError, loadConfig } from '../config/config.js';
+import { loadConfigOrExit } from '../config/config.js';
 import { startEmbeddedPostgres, type DatabaseHandle } from '../database/embedded-postgres.js';
 import { QUEUE_NAME } from '../jobs/bullmq-job-queue.js';
 import { WorkerModule } from './worker.module.js';
@@ -12,16 +12,7 @@ import { WorkerModule } from './worker.module.js';
  * HTTP port. SIGTERM or SIGINT: takes no new job, finishes the running ones, exits 0.
  */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
+  let config = loadConfigOrExit();
   const queue = config.queue;
   if (!queue) {
     console.error('REDIS_URL is required for a worker (without it the API makes thumbnails in its own process)');
