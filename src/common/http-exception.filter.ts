@@ -98,11 +98,16 @@ export class HttpExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<ServerResponse>();
+    const requestId = host.switchToHttp().getRequest<{ id?: string }>().id ?? '-';
     const body = errorAnswer(exception);
     if (body.statusCode === HttpStatus.SERVICE_UNAVAILABLE && !(exception instanceof HttpException)) {
-      this.logger.warn(`Database unavailable: ${exception instanceof Error ? exception.message : String(exception)}`);
+      this.logger.warn(
+        `[${requestId}] Database unavailable: ${exception instanceof Error ? exception.message : String(exception)}`,
+      );
     } else if (body.statusCode >= 500 && !(exception instanceof DomainError) && !(exception instanceof HttpException)) {
-      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+      this.logger.error(
+        `[${requestId}] ${exception instanceof Error ? (exception.stack ?? exception.message) : String(exception)}`,
+      );
     }
     if (response.headersSent) {
       // Already answered (an early 413 while the body kept coming): leave it. Cut off mid-stream: close.

@@ -48,12 +48,15 @@ export function createPino(config: AppConfig, destination?: DestinationStream): 
 }
 
 /**
- * nestjs-pino's parameters: its middleware binds a child logger with the request id to every Nest log made
- * while handling a request; the request line itself is written by the request observer (see
- * request-observer.ts), which runs first and so also sees requests that fail in a body parser.
+ * nestjs-pino's parameters: pino behind Nest's Logger. Its per-request middleware (a child logger bound through
+ * AsyncLocalStorage) is not installed (`forRoutes: []`): the promise hooks it turns on cost about a tenth of
+ * every API request, and what needs the request id has it anyway: the request line (request-observer.ts,
+ * which runs first and so also sees requests that fail in a body parser) and the exception filter's log of an
+ * unexpected error.
  */
 export function loggerParams(logger: Pino): Params {
   return {
+    forRoutes: [],
     pinoHttp: {
       logger,
       autoLogging: false,
