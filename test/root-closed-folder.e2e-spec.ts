@@ -3,12 +3,8 @@ import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import {
-  fallbackClusterDir,
-  reachableBinaries,
-  startEmbeddedPostgres,
-  type RunAs,
-} from '../src/database/embedded-postgres.js';
+import { startEmbeddedPostgres } from '../src/database/embedded-postgres.js';
+import { fallbackClusterDir, reachableBinaries, type RunAs } from '../src/database/postgres-access.js';
 import { freePort } from './support/app.js';
 import { childEnv, runNode, ServerProcess } from './support/process.js';
 
