@@ -79,28 +79,46 @@ function guardBody(request: IncomingMessage, response: ServerResponse, limits: S
 }
 
 /**
+ * Reads and throws away what is left of a request body, for at most `lingerBytes` and `lingerMs` (counted as
+ * the bytes arrive: a timer would let a fast client outrun it on a busy machine); then `done(cut)`: false
+ * when the body ended within the bounds, true when a bound was hit.
+ */
+export function discardBody(
+  request: IncomingMessage,
+  limits: Pick<ServerLimits, 'lingerBytes' | 'lingerMs'>,
+  done: (cut: boolean) => void,
+): void {
+  let discarded = 0;
+  let finished = false;
+  const finish = (cut: boolean) => {
+    if (finished) return;
+    finished = true;
+    clearTimeout(timer);
+    request.off('data', count);
+    done(cut);
+  };
+  const count = (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > limits.lingerBytes) finish(true);
+  };
+  request.on('data', count);
+  request.once('end', () => finish(false));
+  request.socket.once('close', () => finish(false)); // nothing more can arrive
+
+  const timer = setTimeout(() => finish(true), limits.lingerMs);
+  timer.unref();
+}
+
+/**
  * Answered before the body was read: Node discards the rest of the body (keep-alive) or would close at
- * once (a client still writing then gets a reset instead of the answer). Discard for a bounded amount and
- * time, then close.
+ * once (a client still writing then gets a reset instead of the answer). Discard within the bounds, then
+ * close.
  */
 function linger(request: IncomingMessage, socket: Socket, limits: ServerLimits, closeAfter: boolean): void {
   if (socket.destroyed) return;
-  let discarded = 0;
-  const stop = () => {
-    clearTimeout(timer);
-    socket.destroy();
-  };
-  // Counted as it arrives (a timer would let a fast client outrun it on a busy machine).
-  request.on('data', (chunk: Buffer) => {
-    discarded += chunk.length;
-    if (discarded > limits.lingerBytes) stop();
-  });
-  request.once('end', () => {
-    clearTimeout(timer);
-    if (closeAfter) socket.end();
+  discardBody(request, limits, (cut) => {
+    if (cut) socket.destroy();
+    else if (closeAfter) socket.end();
   });
   request.resume(); // discard, whoever was reading
-  const timer = setTimeout(stop, limits.lingerMs);
-  timer.unref();
-  socket.once('close', () => clearTimeout(timer));
 }

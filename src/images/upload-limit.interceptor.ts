@@ -14,6 +14,7 @@ import type { Request, Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 import { catchError, finalize, type Observable } from 'rxjs';
 import type { AuthenticatedRequest } from '../auth/current-user.decorator.js';
+import { discardBody } from '../common/server-limits.js';
 import { AppConfig } from '../config/config.js';
 import { UploadSpool } from '../storage/upload-spool.js';
 import { UploadGate } from './upload-gate.js';
@@ -104,22 +105,13 @@ export function answerTooLarge(
 ): void {
   if (!response || response.headersSent) return;
   const socket = request.socket;
-  let discarded = 0;
   let written = false;
-  const end = (cut: boolean) => {
-    clearTimeout(timer);
-    request.off('data', count);
+  let drained = false;
+  discardBody(request, linger, (cut) => {
+    drained = true;
     if (written && !response.writableEnded) response.end();
     if (cut) socket.destroy();
-  };
-  // Counted as it arrives (a timer would let a fast client outrun it on a busy machine).
-  const count = (chunk: Buffer) => {
-    discarded += chunk.length;
-    if (discarded > linger.lingerBytes) end(true);
-  };
-  request.on('data', count);
-  const timer = setTimeout(() => end(true), linger.lingerMs);
-  timer.unref();
+  });
   void removed.then(() => {
     if (response.headersSent || socket.destroyed) return;
     const body = JSON.stringify({ statusCode: 413, error: STATUS_CODES[413], message: tooLarge(max) });
@@ -130,8 +122,6 @@ export function answerTooLarge(
     response.write(body);
     written = true;
     // Already drained: end now (the exception filter destroys a response still open when the error arrives).
-    if (request.complete) return end(false);
-    request.once('end', () => end(false));
-    request.once('close', () => end(false));
+    if (drained || request.complete) response.end();
   });
 }
