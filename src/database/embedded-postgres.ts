@@ -57,6 +57,8 @@ export async function startEmbeddedPostgres(
     /** Other binaries than the platform package's (tests: binaries inside a closed folder). */
     binaries?: Binaries;
     binariesCache?: string;
+    /** Only use a cluster another live process runs (a worker must never start, and so own, the API's). */
+    reuseOnly?: boolean;
   } = {},
 ): Promise<DatabaseHandle> {
   const ownerFile = join(dataDir, 'postgres.owner');
@@ -77,6 +79,14 @@ export async function startEmbeddedPostgres(
       log(`Using the embedded PostgreSQL started by process ${owner} (port ${running.port})`);
       return { url: urlFor(running.port), owned: false, close: async () => undefined };
     }
+  }
+  if (options.reuseOnly) {
+    throw new Error(
+      `No API server is running on DATA_DIR=${dataDir}: start it first (the worker uses its embedded ` +
+        'PostgreSQL), or set DATABASE_URL',
+    );
+  }
+  if (running && isAlive(running.pid)) {
     log(`Stopping an embedded PostgreSQL left running by a process that is gone (pid ${running.pid})`);
     await exec(bin.pg_ctl, ['stop', '-D', clusterDir, '-m', 'fast', '-w', '-t', '60']).catch(() =>
       process.kill(running.pid, 'SIGKILL'),

@@ -11,9 +11,14 @@ export interface ResolvedDatabase {
 /**
  * The one start-up step every process shares (server, CLI, worker): with DATABASE_URL, use it; without, start
  * (or reuse the running server's) embedded PostgreSQL under DATA_DIR and point the configuration at it.
+ * `reuseOnly`: never start one (a worker: stopping it must not stop the API's database).
  */
-export async function resolveDatabase(config: AppConfig, log?: (message: string) => void): Promise<ResolvedDatabase> {
+export async function resolveDatabase(
+  config: AppConfig,
+  log?: (message: string) => void,
+  options: { reuseOnly?: boolean } = {},
+): Promise<ResolvedDatabase> {
   if (config.databaseUrl) return { config, close: async () => undefined };
-  const database = await startEmbeddedPostgres(config.dataDir, log);
+  const database = await startEmbeddedPostgres(config.dataDir, log, options);
   return { config: config.with({ databaseUrl: database.url }), close: () => database.close() };
 }

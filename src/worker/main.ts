@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createLogger } from '../app.factory.js';
 import { loadConfigOrExit } from '../config/config.js';
-import { startEmbeddedPostgres, type DatabaseHandle } from '../database/embedded-postgres.js';
+import { resolveDatabase } from '../database/resolve-database.js';
 import { QUEUE_NAME } from '../jobs/bullmq-job-queue.js';
 import { WorkerModule } from './worker.module.js';
 
@@ -23,19 +23,11 @@ async function main(): Promise<void> {
 
   // Without DATABASE_URL: the embedded PostgreSQL of the API server running on this DATA_DIR, as the CLI does.
   // A worker never starts (and so never owns) that database: stopping the worker must not stop the API's.
-  let database: DatabaseHandle | undefined;
-  if (!config.databaseUrl) {
-    database = await startEmbeddedPostgres(config.dataDir);
-    if (database.owned) {
-      await database.close();
-      console.error(
-        `No API server is running on DATA_DIR=${config.dataDir}: start it first (the worker uses its embedded ` +
-          'PostgreSQL), or set DATABASE_URL',
-      );
-      process.exit(1);
-    }
-    config = config.with({ databaseUrl: database.url });
-  }
+  const database = await resolveDatabase(config, undefined, { reuseOnly: true }).catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(1);
+  });
+  config = database.config;
 
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), {
     logger: createLogger(config),
@@ -49,7 +41,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.log(`${signal}: finishing running jobs, then exiting`);
     await app.close();
-    await database?.close();
+    await database.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
