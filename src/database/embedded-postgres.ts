@@ -12,8 +12,6 @@ export type { Binaries, RunAs } from './postgres-access.js';
 export interface DatabaseHandle {
   /** A postgres:// URL for the `postgres` database of the cluster (callers pick their own database name). */
   url: string;
-  /** True when this process started the cluster and will stop it on close(). */
-  owned: boolean;
   close(): Promise<void>;
 }
 
@@ -77,7 +75,7 @@ export async function startEmbeddedPostgres(
     const owner = existsSync(ownerFile) ? Number(readFileSync(ownerFile, 'utf8')) : NaN;
     if (owner && owner !== process.pid && isAlive(owner)) {
       log(`Using the embedded PostgreSQL started by process ${owner} (port ${running.port})`);
-      return { url: urlFor(running.port), owned: false, close: async () => undefined };
+      return { url: urlFor(running.port), close: async () => undefined };
     }
   }
   if (options.reuseOnly) {
@@ -134,7 +132,6 @@ export async function startEmbeddedPostgres(
       let closed: Promise<void> | undefined;
       return {
         url: urlFor(port),
-        owned: true,
         close: () =>
           (closed ??= (async () => {
             await exec(bin.pg_ctl, ['stop', '-D', clusterDir, '-m', 'fast', '-w', '-t', '60']);
