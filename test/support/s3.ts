@@ -29,6 +29,14 @@ export async function startS3(bucket = 'images'): Promise<TestS3> {
     configureBuckets: [{ name: bucket, configs: [] }],
   });
   const { port } = (await server.run()) as AddressInfo;
+  return testS3(port, bucket, async () => {
+    await server.close();
+    rmSync(directory, { recursive: true, force: true });
+  });
+}
+
+/** What a test gets for an s3rver on `port`: its endpoint and the variables that point a process at it. */
+function testS3(port: number, bucket: string, close: () => Promise<void>): TestS3 {
   const endpoint = `http://127.0.0.1:${port}`;
   return {
     endpoint,
@@ -40,10 +48,7 @@ export async function startS3(bucket = 'images'): Promise<TestS3> {
       S3_ACCESS_KEY_ID: 'S3RVER',
       S3_SECRET_ACCESS_KEY: 'S3RVER',
     },
-    async close() {
-      await server.close();
-      rmSync(directory, { recursive: true, force: true });
-    },
+    close,
   };
 }
 
@@ -73,24 +78,12 @@ export async function startS3Process(bucket = 'images'): Promise<TestS3> {
     });
     child.on('exit', (code) => reject(new Error(`s3rver exited (${code})`)));
   });
-  const endpoint = `http://127.0.0.1:${port}`;
-  return {
-    endpoint,
-    bucket,
-    env: {
-      STORAGE: 's3',
-      S3_ENDPOINT: endpoint,
-      S3_BUCKET: bucket,
-      S3_ACCESS_KEY_ID: 'S3RVER',
-      S3_SECRET_ACCESS_KEY: 'S3RVER',
-    },
-    async close() {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = once(child, 'exit');
-        child.kill('SIGTERM');
-        await exited;
-      }
-      rmSync(directory, { recursive: true, force: true });
-    },
-  };
+  return testS3(port, bucket, async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(directory, { recursive: true, force: true });
+  });
 }
