@@ -12,8 +12,7 @@ describe('CLI start-up', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('npm scripts run the built CLI and worker without compiling first', () => {
-    const scripts = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> })
-      .scripts;
+    const scripts = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts;
     expect(Object.keys(scripts).filter((name) => /^pre(cli|start:worker)$/.test(name))).toEqual([]);
     for (const name of ['cli', 'start:worker']) {
       expect({ name, compiles: /\btsc\b/.test(scripts[name]!) }).toEqual({ name, compiles: false });
