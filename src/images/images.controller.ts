@@ -23,7 +23,7 @@ import {
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { CurrentUser } from '../auth/current-user.decorator.js';
 import { ApiIdParam, IdParam } from '../common/id-param.decorator.js';
-import type { Principal } from '../tiers/grants.service.js';
+import type { Principal } from '../auth/principal.js';
 import { ImageDto, ImagePageDto } from './dto/image.dto.js';
 import { ListImagesQueryDto, UpdateImageDto, UploadImageDto } from './dto/image-input.dto.js';
 import { ImagesService } from './images.service.js';

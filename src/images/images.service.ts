@@ -12,7 +12,7 @@ import { PermanentLinks } from '../links/permanent-links.js';
 import { ImageProcessor } from '../media/image-processor.js';
 import { imagePrefix, originalKey, thumbnailKey } from '../storage/keys.js';
 import { Storage } from '../storage/storage.js';
-import type { TierView } from '../tiers/grants.service.js';
+import type { TierView } from '../tiers/tier-view.js';
 import type { ImageDto, ImagePageDto } from './dto/image.dto.js';
 import type { ListImagesQueryDto, UpdateImageDto, UploadImageDto } from './dto/image-input.dto.js';
 import { ImageLookup } from './image-lookup.service.js';

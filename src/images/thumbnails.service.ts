@@ -5,7 +5,8 @@ import { Metrics } from '../observability/metrics.js';
 import { ImageProcessor } from '../media/image-processor.js';
 import { imagePrefix, originalKey, thumbnailKey } from '../storage/keys.js';
 import { Storage, type StoredObject } from '../storage/storage.js';
-import { GrantsService, type TierView } from '../tiers/grants.service.js';
+import { PrincipalCache } from '../auth/principal-cache.service.js';
+import type { TierView } from '../tiers/tier-view.js';
 import { ImageLookup } from './image-lookup.service.js';
 
 /** What an upload does about thumbnails, as decided by ThumbnailsService.forUpload. */
@@ -35,7 +36,7 @@ export class ThumbnailsService implements OnModuleInit {
     private readonly processor: ImageProcessor,
     private readonly jobs: JobQueue,
     private readonly lookup: ImageLookup,
-    private readonly grants: GrantsService,
+    private readonly principals: PrincipalCache,
     @Optional() private readonly metrics?: Metrics,
   ) {}
 
@@ -111,7 +112,7 @@ export class ThumbnailsService implements OnModuleInit {
   /** Job handler: every height the owner's tier grants now. */
   private async makeGranted(imageId: string): Promise<void> {
     const image = await this.lookup.find(imageId);
-    const owner = image && (await this.grants.forUser(image.ownerId));
+    const owner = image && (await this.principals.forUser(image.ownerId));
     if (!image || !owner?.tier.thumbnailHeights.length) return;
     await this.make(imageId, image.format, owner.tier.thumbnailHeights);
   }
