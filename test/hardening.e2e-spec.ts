@@ -70,6 +70,18 @@ describe('hardening: hostile input gets a 4xx, never a 500', () => {
     expect(image.body.title).toBeNull();
   });
 
+  it.each([['null'], ['"a-secret"'], ['{"username": secret'], ['123']])(
+    'a JSON body %s that does not parse (or is no object): 400 with a fixed message, nothing of it repeated',
+    async (body) => {
+      for (const path of ['/api/auth/token', '/admin/login']) {
+        const res = await t.http().post(path).set('content-type', 'application/json').send(body);
+        expect([path, res.status]).toEqual([path, 400]);
+        expect(JSON.stringify(res.body)).not.toMatch(/secret|null|123/);
+        expect(res.body.message).toMatch(/^The request body is not (valid JSON|a valid JSON object)$/);
+      }
+    },
+  );
+
   it('NUL in a login username: 400', async () => {
     const res = await t.http().post('/api/auth/token').send({ username: 'hardy\u0000', password: 'secret12' });
     expect(res.status).toBe(400);
