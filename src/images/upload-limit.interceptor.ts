@@ -67,8 +67,13 @@ export class UploadLimitInterceptor implements NestInterceptor {
             HttpStatus.SERVICE_UNAVAILABLE,
           );
     }
-    // Held until the connection is done with this request (a 413 may still be discarding its body).
-    response.once('close', slot.release);
+    // Held until the connection is done with this request (a 413 may still be discarding its body) AND the
+    // handler is done with its decode: a client that disconnects does not free the slot while its decode runs.
+    let holders = 2;
+    const release = () => {
+      if (--holders === 0) slot.release();
+    };
+    response.once('close', release);
 
     return next.handle().pipe(
       catchError((error: unknown) => {
@@ -85,6 +90,7 @@ export class UploadLimitInterceptor implements NestInterceptor {
       finalize(() => {
         const file = (request as { file?: { path?: string } }).file;
         void this.spool.remove(file?.path).catch(() => undefined);
+        release();
       }),
     );
   }
