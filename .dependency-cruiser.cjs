@@ -14,6 +14,7 @@ const LAYERS = [
   ['images'],
   ['auth'],
   ['users'],
+  ['usage'], // what each user uses (stored bytes, uploads per day), checked against the tier's limits
   ['links'],
   ['tiers'],
   ['media', 'storage', 'jobs', 'notifications'],

@@ -6,18 +6,20 @@ import {
   HttpStatus,
   Injectable,
   Logger,
+  Optional,
   type NestInterceptor,
   PayloadTooLargeException,
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { STATUS_CODES } from 'node:http';
-import { catchError, finalize, type Observable } from 'rxjs';
+import { catchError, finalize, from, type Observable, switchMap } from 'rxjs';
 import type { AuthenticatedRequest } from '../auth/current-user.decorator.js';
 import { discardBody } from '../common/server-limits.js';
 import { AppConfig } from '../config/config.js';
+import { Metrics } from '../observability/metrics.js';
 import { UploadSpool } from '../storage/upload-spool.js';
-import { UploadGate } from './upload-gate.js';
+import { UploadGate, type UploadRefusal } from './upload-gate.js';
 
 // Room for the multipart envelope and the text fields around the file.
 const ENVELOPE_BYTES = 64 * 1024;
@@ -29,7 +31,8 @@ const NOT_MULTIPART = 'Send the image as multipart/form-data, with the file in t
  * The upload's edge, in front of the multipart parser (the global auth guard has run: the caller is known):
  * - anything but multipart/form-data is 415, whatever its size (the JSON parser never sees this route);
  * - a declared Content-Length over the limit is 413 before a byte of the body is read;
- * - uploads in progress are bounded per user (429) and per process (503), both with Retry-After;
+ * - uploads in progress are bounded per process (503) and per user: beyond that bound an upload waits its
+ *   turn with its body unread (429 only past the queue's length or wait), both refusals with Retry-After;
  * - the parser's own 413 gets the same message; an upload the client abandoned is not an error;
  * - the spooled file goes whatever happens (storage has moved it away on success).
  * The rest of an unread body is discarded for a bounded time after the answer (src/common/server-limits.ts).
@@ -42,8 +45,9 @@ export class UploadLimitInterceptor implements NestInterceptor {
   constructor(
     private readonly config: AppConfig,
     private readonly spool: UploadSpool,
+    @Optional() private readonly metrics?: Metrics,
   ) {
-    this.gate = new UploadGate(config.maxUploadsPerUser, config.maxUploadsInProgress);
+    this.gate = new UploadGate(config.maxUploadsPerUser, config.maxUploadsInProgress, config.uploadQueue);
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -54,24 +58,30 @@ export class UploadLimitInterceptor implements NestInterceptor {
     if (Number.isFinite(declared) && declared > this.config.maxUploadBytes + ENVELOPE_BYTES) {
       throw new PayloadTooLargeException(tooLarge(this.config.maxUploadBytes));
     }
-    const slot = this.gate.enter(request.user.id);
-    if ('refused' in slot) {
-      const { scope, retryAfterSeconds: retryAfter } = slot.refused;
-      throw scope === 'user'
-        ? new HttpException(
-            { message: `Too many uploads in progress for this user; try again in ${retryAfter} s`, retryAfter },
-            HttpStatus.TOO_MANY_REQUESTS,
-          )
-        : new HttpException(
-            { message: `The server has too many uploads in progress; try again in ${retryAfter} s`, retryAfter },
-            HttpStatus.SERVICE_UNAVAILABLE,
-          );
-    }
-    // Held until the connection is done with this request (a 413 may still be discarding its body).
-    response.once('close', slot.release);
+    // Waiting for a slot reads nothing: the body stays in the socket, no temp file, and the silence is not
+    // the client's (the body idle timeout resumes once admitted). A client that leaves, leaves the queue.
+    const left = new AbortController();
+    const onClose = () => left.abort();
+    response.once('close', onClose);
+    request.socket.setTimeout(0);
+    let inside = false;
+    const admitted = this.gate.enter(request.user.id, left.signal).then((slot) => {
+      response.off('close', onClose);
+      if (!request.complete) request.socket.setTimeout(this.config.bodyIdleTimeoutMs);
+      if ('refused' in slot) throw this.refusal(slot.refused);
+      if (left.signal.aborted || response.destroyed) {
+        slot.release();
+        throw new BadRequestException('The upload was not completed');
+      }
+      // Held until the connection is done with this request (a 413 may still be discarding its body).
+      response.once('close', slot.release);
+      inside = true;
+    });
 
-    return next.handle().pipe(
+    return from(admitted).pipe(
+      switchMap(() => next.handle()),
       catchError((error: unknown) => {
+        if (!inside) throw error; // refused before the body was touched: as it is
         if (error instanceof PayloadTooLargeException) {
           throw new PayloadTooLargeException(tooLarge(this.config.maxUploadBytes));
         }
@@ -87,6 +97,19 @@ export class UploadLimitInterceptor implements NestInterceptor {
         void this.spool.remove(file?.path).catch(() => undefined);
       }),
     );
+  }
+
+  private refusal({ scope, retryAfterSeconds: retryAfter }: UploadRefusal): HttpException {
+    if (scope === 'user') this.metrics?.uploadRefused('burst_queue');
+    return scope === 'user'
+      ? new HttpException(
+          { message: `Too many uploads waiting for this user; try again in ${retryAfter} s`, retryAfter },
+          HttpStatus.TOO_MANY_REQUESTS,
+        )
+      : new HttpException(
+          { message: `The server has too many uploads in progress; try again in ${retryAfter} s`, retryAfter },
+          HttpStatus.SERVICE_UNAVAILABLE,
+        );
   }
 }
 
