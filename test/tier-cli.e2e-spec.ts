@@ -77,7 +77,7 @@ describe('CLI set-tier', () => {
       { height: 400 },
       { height: 640 },
     ]);
-  });
+  }, 180_000);
 
   it('updates only what it is told; "none" clears a limit', async () => {
     const result = await cli(
@@ -105,7 +105,7 @@ describe('CLI set-tier', () => {
     // A built-in tier can be given limits too, and its sizes replaced.
     expect((await cli('Basic', '--heights', '100', '--uploads-per-day', '5')).code).toBe(0);
     expect(await tier('Basic')).toMatchObject({ heights: [100], uploadsPerDay: 5, maxUploadBytes: null });
-  });
+  }, 240_000); // each run starts Nest and migrates: slow on a busy machine
 
   it('refuses bad values with one line and a non-zero exit, changing nothing', async () => {
     const cases: Array<[string[], RegExp]> = [

@@ -16,6 +16,8 @@ import { imagePrefix, originalKey, thumbnailKey } from '../storage/keys.js';
 import { Storage } from '../storage/storage.js';
 import { UploadSpool } from '../storage/upload-spool.js';
 import type { TierView } from '../tiers/grants.service.js';
+import { TierUploadTooLargeError } from '../usage/usage.errors.js';
+import { UsageService } from '../usage/usage.service.js';
 import type { ImageDto, ImagePageDto } from './dto/image.dto.js';
 import type { ListImagesQueryDto, UpdateImageDto, UploadImageDto } from './dto/image-input.dto.js';
 import { ImageLookup } from './image-lookup.service.js';
@@ -44,6 +46,7 @@ export class ImagesService {
     private readonly clock: Clock,
     private readonly config: AppConfig,
     private readonly spool: UploadSpool,
+    private readonly usage: UsageService,
     @Optional() private readonly metrics?: Metrics,
   ) {}
 
@@ -51,17 +54,28 @@ export class ImagesService {
    * Validates the uploaded temp file, making the owner's thumbnails in the same decode, stores it byte for
    * byte with them, then inserts the row; if anything fails the stored files go again. Either the row and
    * its files exist or none do. The temp file is always removed. With worker processes (REDIS_URL) the API
-   * only validates and queues a job: the workers make the thumbnails.
+   * only validates and queues a job: the workers make the thumbnails (counted as they are written).
+   * The bytes to store (original and thumbnails) are reserved against the tier's quota and daily uploads
+   * before anything is stored; the reservation ends in the insert's transaction, or is given back.
    */
   async upload(owner: Owner, file: { path: string; size: number }, input: UploadImageDto): Promise<ImageDto> {
     const tempPath = file.path;
     try {
+      const { maxUploadBytes } = owner.tier;
+      if (maxUploadBytes !== null && file.size > maxUploadBytes) {
+        this.metrics?.uploadRefused('tier_max_upload');
+        throw new TierUploadTooLargeError(maxUploadBytes);
+      }
       // In-process, the validating decode makes the thumbnails the owner's tier grants now: one decode per upload.
       const heights = this.jobs.runsInWorkers ? [] : owner.tier.thumbnailHeights;
       const made = heights.length ? this.metrics?.thumbnailTimer() : undefined;
       const { info, thumbnails } = await this.processor.prepare(tempPath, heights);
       made?.(thumbnails.size);
       const id = randomUUID();
+      const thumbnailKeys = [...thumbnails.keys()].map((height) => thumbnailKey(id, height));
+      let storedBytes = file.size;
+      for (const data of thumbnails.values()) storedBytes += data.length;
+      const reservation = await this.usage.reserve(owner.id, owner.tier, storedBytes);
       const image = this.images.create({
         id,
         ownerId: owner.id,
@@ -71,6 +85,8 @@ export class ImagesService {
         width: info.width,
         height: info.height,
         bytes: file.size,
+        storedBytes,
+        storedKeys: thumbnailKeys,
         createdAt: this.clock.now(),
       });
       try {
@@ -82,11 +98,15 @@ export class ImagesService {
         const failed = written.find((result): result is PromiseRejectedResult => result.status === 'rejected');
         if (failed) throw failed.reason;
         // All or nothing even if PostgreSQL freezes mid-insert (see transactionOrNothing).
-        await transactionOrNothing(this.images.manager.connection, (manager) => manager.insert(Image, image));
+        await transactionOrNothing(this.images.manager.connection, async (manager) => {
+          await this.usage.settle(manager, reservation);
+          await manager.insert(Image, image);
+        });
       } catch (error) {
-        // No answer to the COMMIT: the row may exist, so its file stays (a row without its file is worse).
+        // No answer to the COMMIT: the row may exist, so its file stays (a row without its file is worse), and
+        // so may the reservation (it stops counting after RESERVATION_TTL_MS if the insert did not happen).
         if (error instanceof CommitOutcomeUnknownError) this.logger.warn(`Image ${id}: ${error.message}; file kept`);
-        else await this.storage.deletePrefix(imagePrefix(id));
+        else await Promise.all([this.storage.deletePrefix(imagePrefix(id)), this.usage.release(reservation)]);
         throw error;
       }
       if (this.jobs.runsInWorkers) await this.jobs.enqueue('make-thumbnails', { imageId: id });

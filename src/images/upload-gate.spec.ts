@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { type UploadSlot, UploadGate } from './upload-gate.js';
 
 const slotOf = (entered: UploadSlot | { refused: unknown }): UploadSlot => {

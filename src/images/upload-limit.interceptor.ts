@@ -19,6 +19,8 @@ import { discardBody } from '../common/server-limits.js';
 import { AppConfig } from '../config/config.js';
 import { Metrics } from '../observability/metrics.js';
 import { UploadSpool } from '../storage/upload-spool.js';
+import { TierUploadTooLargeError } from '../usage/usage.errors.js';
+import { UsageService } from '../usage/usage.service.js';
 import { UploadGate, type UploadRefusal } from './upload-gate.js';
 
 // Room for the multipart envelope and the text fields around the file.
@@ -45,6 +47,7 @@ export class UploadLimitInterceptor implements NestInterceptor {
   constructor(
     private readonly config: AppConfig,
     private readonly spool: UploadSpool,
+    private readonly usage: UsageService,
     @Optional() private readonly metrics?: Metrics,
   ) {
     this.gate = new UploadGate(config.maxUploadsPerUser, config.maxUploadsInProgress, config.uploadQueue);
@@ -56,7 +59,14 @@ export class UploadLimitInterceptor implements NestInterceptor {
     if (!request.is('multipart/form-data')) throw new UnsupportedMediaTypeException(NOT_MULTIPART);
     const declared = Number(request.headers['content-length']);
     if (Number.isFinite(declared) && declared > this.config.maxUploadBytes + ENVELOPE_BYTES) {
+      this.metrics?.uploadRefused('server_max_upload');
       throw new PayloadTooLargeException(tooLarge(this.config.maxUploadBytes));
+    }
+    // The tier's own limit: early when the declared length says so, else once the file is in (ImagesService).
+    const tierMax = request.user.tier.maxUploadBytes;
+    if (tierMax !== null && Number.isFinite(declared) && declared > tierMax + ENVELOPE_BYTES) {
+      this.metrics?.uploadRefused('tier_max_upload');
+      throw new TierUploadTooLargeError(tierMax);
     }
     // Waiting for a slot reads nothing: the body stays in the socket, no temp file, and the silence is not
     // the client's (the body idle timeout resumes once admitted). A client that leaves, leaves the queue.
@@ -65,24 +75,32 @@ export class UploadLimitInterceptor implements NestInterceptor {
     response.once('close', onClose);
     request.socket.setTimeout(0);
     let inside = false;
-    const admitted = this.gate.enter(request.user.id, left.signal).then((slot) => {
-      response.off('close', onClose);
-      if (!request.complete) request.socket.setTimeout(this.config.bodyIdleTimeoutMs);
-      if ('refused' in slot) throw this.refusal(slot.refused);
-      if (left.signal.aborted || response.destroyed) {
-        slot.release();
-        throw new BadRequestException('The upload was not completed');
-      }
-      // Held until the connection is done with this request (a 413 may still be discarding its body).
-      response.once('close', slot.release);
-      inside = true;
-    });
+    // A quota already full or the day's uploads used up: refused before waiting or reading (a hint; the
+    // reservation after the decode decides).
+    const admitted = this.usage
+      .precheck(request.user.id, request.user.tier)
+      .then(() => this.gate.enter(request.user.id, left.signal))
+      .finally(() => {
+        response.off('close', onClose);
+        if (!request.complete) request.socket.setTimeout(this.config.bodyIdleTimeoutMs);
+      })
+      .then((slot) => {
+        if ('refused' in slot) throw this.refusal(slot.refused);
+        if (left.signal.aborted || response.destroyed) {
+          slot.release();
+          throw new BadRequestException('The upload was not completed');
+        }
+        // Held until the connection is done with this request (a 413 may still be discarding its body).
+        response.once('close', slot.release);
+        inside = true;
+      });
 
     return from(admitted).pipe(
       switchMap(() => next.handle()),
       catchError((error: unknown) => {
         if (!inside) throw error; // refused before the body was touched: as it is
         if (error instanceof PayloadTooLargeException) {
+          this.metrics?.uploadRefused('server_max_upload');
           throw new PayloadTooLargeException(tooLarge(this.config.maxUploadBytes));
         }
         if (!request.complete) {

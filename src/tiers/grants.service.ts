@@ -5,9 +5,10 @@ import type { DataSource } from 'typeorm';
 import { isDatabaseUnavailable } from '../common/database-unavailable.js';
 import { DatabaseNotifications } from '../notifications/database-notifications.service.js';
 import { Metrics } from '../observability/metrics.js';
+import type { TierLimits } from './tier.rules.js';
 
-/** What a tier grants, as the API shows it. */
-export interface TierView {
+/** What a tier grants and how far it limits use, as the API shows it. */
+export interface TierView extends TierLimits {
   id: number;
   name: string;
   thumbnailHeights: number[];
@@ -90,9 +91,13 @@ export class GrantsService {
       tierName: string;
       originalLink: boolean;
       expiringLinks: boolean;
+      maxUploadBytes: string | null;
+      storageQuotaBytes: string | null;
+      uploadsPerDay: number | null;
       heights: number[];
     }> = await this.dataSource.query(
       `SELECT u.id, u.username, u."isAdmin", t.id AS "tierId", t.name AS "tierName", t."originalLink", t."expiringLinks",
+              t."maxUploadBytes", t."storageQuotaBytes", t."uploadsPerDay",
               COALESCE(array_agg(s.height ORDER BY s.height) FILTER (WHERE s.height IS NOT NULL), '{}') AS heights
          FROM users u
          JOIN tiers t ON t.id = u."tierId"
@@ -114,6 +119,9 @@ export class GrantsService {
         thumbnailHeights: row.heights.map(Number),
         originalLink: row.originalLink,
         expiringLinks: row.expiringLinks,
+        maxUploadBytes: row.maxUploadBytes === null ? null : Number(row.maxUploadBytes),
+        storageQuotaBytes: row.storageQuotaBytes === null ? null : Number(row.storageQuotaBytes),
+        uploadsPerDay: row.uploadsPerDay,
       },
     };
   }

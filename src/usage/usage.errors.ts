@@ -27,3 +27,13 @@ export class UploadsPerDayExceededError extends DomainError {
     super(`Upload limit of ${uploadsPerDay} per 24 hours reached; the next upload is possible in ${retryAfter} s.`);
   }
 }
+
+/** The file is larger than the owner's tier allows (the server's own MAX_UPLOAD_BYTES is the edge's). */
+export class TierUploadTooLargeError extends DomainError {
+  readonly kind = 'too-large';
+  constructor(readonly maxUploadBytes: number) {
+    super(
+      `The file is larger than your tier's limit of ${formatByteSize(maxUploadBytes)} (${maxUploadBytes} bytes) per upload`,
+    );
+  }
+}
