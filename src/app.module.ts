@@ -1,4 +1,5 @@
 import { type DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import { PrincipalModule } from './auth/principal.module.js';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import type { DestinationStream } from 'pino';
@@ -45,6 +46,7 @@ export class AppModule {
         JobsModule,
         TiersModule,
         UsageModule,
+        PrincipalModule,
         UsersModule,
         AuthModule,
         ImagesModule,

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { createLogger } from '../app.factory.js';
+import { createNestLogger } from '../observability/logging.js';
 import type { AppConfig } from '../config/config.js';
 import { ConfigModule } from '../config/config.module.js';
 import { DatabaseModule } from '../database/database.module.js';
@@ -18,7 +18,7 @@ import { describeTier } from './set-tier.command.js';
  * Loaded by main.ts only once the arguments are good: a typo is answered without loading Nest.
  */
 export async function run(configured: AppConfig, command: Command): Promise<string> {
-  Logger.overrideLogger(createLogger(configured.with({ logLevel: 'warn' }), { stderr: true })); // stdout is the answer
+  Logger.overrideLogger(createNestLogger(configured.with({ logLevel: 'warn' }), { stderr: true })); // stdout is the answer
   const database = await resolveDatabase(configured);
   try {
     return await execute(database.config, command);

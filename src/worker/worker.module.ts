@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { PrincipalModule } from '../auth/principal.module.js';
 import type { AppConfig } from '../config/config.js';
 import { ConfigModule } from '../config/config.module.js';
 import { DatabaseModule } from '../database/database.module.js';
@@ -27,6 +28,7 @@ export class WorkerModule {
         WorkerJobsModule,
         TiersModule,
         UsageModule,
+        PrincipalModule,
         ImagesModule,
       ],
     };

@@ -6,46 +6,43 @@ import {
   HttpStatus,
   Injectable,
   Logger,
-  Optional,
   type NestInterceptor,
+  Optional,
   PayloadTooLargeException,
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { STATUS_CODES } from 'node:http';
-import { catchError, finalize, from, type Observable, switchMap } from 'rxjs';
+import { catchError, concatMap, from, type Observable, switchMap } from 'rxjs';
 import type { AuthenticatedRequest } from '../auth/current-user.decorator.js';
-import { discardBody } from '../common/server-limits.js';
 import { AppConfig } from '../config/config.js';
 import { Metrics } from '../observability/metrics.js';
-import { UploadSpool } from '../storage/upload-spool.js';
 import { TierUploadTooLargeError } from '../usage/usage.errors.js';
 import { UsageService } from '../usage/usage.service.js';
 import { UploadGate, type UploadRefusal } from './upload-gate.js';
+import { UploadLimits } from './upload-limits.js';
+import { UploadSpool } from './upload-spool.js';
 
-// Room for the multipart envelope and the text fields around the file.
-const ENVELOPE_BYTES = 64 * 1024;
-
-export const tooLarge = (max: number) => `The file is larger than the limit of ${max} bytes`;
 const NOT_MULTIPART = 'Send the image as multipart/form-data, with the file in the field "file"';
 
 /**
  * The upload's edge, in front of the multipart parser (the global auth guard has run: the caller is known):
  * - anything but multipart/form-data is 415, whatever its size (the JSON parser never sees this route);
- * - a declared Content-Length over the limit is 413 before a byte of the body is read;
+ * - a declared Content-Length over the limit (the server's or the tier's) is 413 before a byte of the body is read;
+ * - a quota already full or the day's uploads used up are refused before the body is read (403, 429);
  * - uploads in progress are bounded per process (503) and per user: beyond that bound an upload waits its
  *   turn with its body unread (429 only past the queue's length or wait), both refusals with Retry-After;
  * - the parser's own 413 gets the same message; an upload the client abandoned is not an error;
- * - the spooled file goes whatever happens (storage has moved it away on success).
- * The rest of an unread body is discarded for a bounded time after the answer (src/common/server-limits.ts).
+ * - the spooled file is removed before the answer goes, whatever happens (storage may have moved it away).
+ * The rest of an unread body is discarded for a bounded time after the answer (UploadLimits.linger).
  */
 @Injectable()
-export class UploadLimitInterceptor implements NestInterceptor {
+export class UploadEdgeInterceptor implements NestInterceptor {
   private readonly logger = new Logger('Upload');
   private readonly gate: UploadGate;
 
   constructor(
     private readonly config: AppConfig,
+    private readonly limits: UploadLimits,
     private readonly spool: UploadSpool,
     private readonly usage: UsageService,
     @Optional() private readonly metrics?: Metrics,
@@ -57,14 +54,13 @@ export class UploadLimitInterceptor implements NestInterceptor {
     const request = context.switchToHttp().getRequest<Request & AuthenticatedRequest>();
     const response = context.switchToHttp().getResponse<Response>();
     if (!request.is('multipart/form-data')) throw new UnsupportedMediaTypeException(NOT_MULTIPART);
-    const declared = Number(request.headers['content-length']);
-    if (Number.isFinite(declared) && declared > this.config.maxUploadBytes + ENVELOPE_BYTES) {
+    if (this.limits.declaresTooMuch(request)) {
       this.metrics?.uploadRefused('server_max_upload');
-      throw new PayloadTooLargeException(tooLarge(this.config.maxUploadBytes));
+      throw this.limits.tooLarge();
     }
     // The tier's own limit: early when the declared length says so, else once the file is in (ImagesService).
     const tierMax = request.user.tier.maxUploadBytes;
-    if (tierMax !== null && Number.isFinite(declared) && declared > tierMax + ENVELOPE_BYTES) {
+    if (tierMax !== null && this.limits.declaresTooMuch(request, tierMax)) {
       this.metrics?.uploadRefused('tier_max_upload');
       throw new TierUploadTooLargeError(tierMax);
     }
@@ -94,6 +90,7 @@ export class UploadLimitInterceptor implements NestInterceptor {
         response.once('close', slot.release);
         inside = true;
       });
+    const removeSpooled = () => this.spool.remove((request as { file?: { path?: string } }).file?.path);
 
     return from(admitted).pipe(
       switchMap(() => next.handle()),
@@ -101,7 +98,7 @@ export class UploadLimitInterceptor implements NestInterceptor {
         if (!inside) throw error; // refused before the body was touched: as it is
         if (error instanceof PayloadTooLargeException) {
           this.metrics?.uploadRefused('server_max_upload');
-          throw new PayloadTooLargeException(tooLarge(this.config.maxUploadBytes));
+          throw this.limits.tooLarge();
         }
         if (!request.complete) {
           // The client went away (or was cut for idling): nobody reads the answer, and it is not our fault.
@@ -110,9 +107,14 @@ export class UploadLimitInterceptor implements NestInterceptor {
         }
         throw error;
       }),
-      finalize(() => {
-        const file = (request as { file?: { path?: string } }).file;
-        void this.spool.remove(file?.path).catch(() => undefined);
+      // The spooled file goes before the answer, on success and on failure alike.
+      concatMap(async (result) => {
+        await removeSpooled();
+        return result;
+      }),
+      catchError(async (error: unknown) => {
+        await removeSpooled();
+        throw error;
       }),
     );
   }
@@ -129,40 +131,4 @@ export class UploadLimitInterceptor implements NestInterceptor {
           HttpStatus.SERVICE_UNAVAILABLE,
         );
   }
-}
-
-/**
- * The parser has just passed the limit. Once the spooled part is gone (`removed`), answer 413 in full (the
- * client can read it while it is still sending), but end the response only once the parser has drained
- * the body, or after a bounded amount and time from the limit, then close: ending it earlier makes the
- * framework destroy the request, and a client still writing gets a reset instead of the answer.
- */
-export function answerTooLarge(
-  request: Request,
-  response: Response | undefined,
-  max: number,
-  linger: { lingerBytes: number; lingerMs: number },
-  removed: Promise<void> = Promise.resolve(),
-): void {
-  if (!response || response.headersSent) return;
-  const socket = request.socket;
-  let written = false;
-  let drained = false;
-  discardBody(request, linger, (cut) => {
-    drained = true;
-    if (written && !response.writableEnded) response.end();
-    if (cut) socket.destroy();
-  });
-  void removed.then(() => {
-    if (response.headersSent || socket.destroyed) return;
-    const body = JSON.stringify({ statusCode: 413, error: STATUS_CODES[413], message: tooLarge(max) });
-    response.writeHead(413, {
-      'Content-Type': 'application/json; charset=utf-8',
-      'Content-Length': Buffer.byteLength(body),
-    });
-    response.write(body);
-    written = true;
-    // Already drained: end now (the exception filter destroys a response still open when the error arrives).
-    if (drained || request.complete) response.end();
-  });
 }
