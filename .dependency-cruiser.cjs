@@ -15,6 +15,7 @@ const LAYERS = [
   ['upload-edge'], // the upload's body: limits, the early 413, the spooled temp file and its removal
   ['auth'],
   ['users'],
+  ['usage'], // what each user uses (stored bytes, uploads per day), checked against the tier's limits
   ['links'],
   ['tiers'],
   ['media', 'storage', 'jobs', 'notifications'],

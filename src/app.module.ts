@@ -19,6 +19,7 @@ import { ServingModule } from './serving/serving.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
 import { StorageModule } from './storage/storage.module.js';
 import { TiersModule } from './tiers/tiers.module.js';
+import { UsageModule } from './usage/usage.module.js';
 import { UsersModule } from './users/users.module.js';
 
 export interface AppOptions {
@@ -44,6 +45,7 @@ export class AppModule {
         StorageModule,
         JobsModule,
         TiersModule,
+        UsageModule,
         PrincipalModule,
         UsersModule,
         AuthModule,

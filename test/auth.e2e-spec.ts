@@ -41,7 +41,11 @@ describe('auth', () => {
         thumbnailHeights: [200, 400],
         originalLink: true,
         expiringLinks: false,
+        maxUploadBytes: null,
+        storageQuotaBytes: null,
+        uploadsPerDay: null,
       },
+      usage: { images: 0, storedBytes: 0, uploadsToday: 0 },
     });
   });
 

@@ -6,12 +6,16 @@ import { CurrentUser } from './current-user.decorator.js';
 import type { Principal } from '../auth/principal.js';
 import { MeDto } from './dto/me.dto.js';
 import { LoginDto, RefreshDto, TokenPairDto } from './dto/token.dto.js';
+import { UsageService } from '../usage/usage.service.js';
 import { AuthService } from './auth.service.js';
 
 @ApiTags('auth')
 @Controller('api/auth')
 export class AuthController {
-  constructor(private readonly auth: AuthService) {}
+  constructor(
+    private readonly auth: AuthService,
+    private readonly usage: UsageService,
+  ) {}
 
   @Public()
   @Post('token')
@@ -37,10 +41,11 @@ export class AuthController {
 
   @Get('me')
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'The caller and what their tier grants' })
+  @ApiOperation({ summary: 'The caller, what their tier grants and limits, and what they use' })
   @ApiOkResponse({ type: MeDto })
   @ApiErrors(401)
-  me(@CurrentUser() user: Principal): MeDto {
-    return user;
+  async me(@CurrentUser() user: Principal): Promise<MeDto> {
+    const { id, username, isAdmin, tier } = user;
+    return { id, username, isAdmin, tier, usage: await this.usage.of(user.id) };
   }
 }

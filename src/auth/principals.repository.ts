@@ -18,9 +18,13 @@ export class PrincipalsRepository {
       tierName: string;
       originalLink: boolean;
       expiringLinks: boolean;
+      maxUploadBytes: string | null;
+      storageQuotaBytes: string | null;
+      uploadsPerDay: number | null;
       heights: number[];
     }> = await this.dataSource.query(
       `SELECT u.id, u.username, u."isAdmin", t.id AS "tierId", t.name AS "tierName", t."originalLink", t."expiringLinks",
+              t."maxUploadBytes", t."storageQuotaBytes", t."uploadsPerDay",
               COALESCE(array_agg(s.height ORDER BY s.height) FILTER (WHERE s.height IS NOT NULL), '{}') AS heights
          FROM users u
          JOIN tiers t ON t.id = u."tierId"
@@ -42,6 +46,9 @@ export class PrincipalsRepository {
         thumbnailHeights: row.heights.map(Number),
         originalLink: row.originalLink,
         expiringLinks: row.expiringLinks,
+        maxUploadBytes: row.maxUploadBytes === null ? null : Number(row.maxUploadBytes),
+        storageQuotaBytes: row.storageQuotaBytes === null ? null : Number(row.storageQuotaBytes),
+        uploadsPerDay: row.uploadsPerDay,
       },
     };
   }

@@ -1,26 +1,27 @@
-import 'reflect-metadata';
-import { Logger, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { parseArgs } from 'node:util';
-import { createNestLogger } from '../observability/logging.js';
-import { ConfigError, loadConfig, type AppConfig } from '../config/config.js';
-import { ConfigModule } from '../config/config.module.js';
-import { DatabaseModule } from '../database/database.module.js';
-import { resolveDatabase } from '../database/resolve-database.js';
-import { SeedModule } from '../database/seed.module.js';
+import { ConfigError, loadConfig } from '../config/config.js';
 import { passwordProblem, usernameProblem } from '../users/user.rules.js';
-import { UsersModule } from '../users/users.module.js';
-import { UsersService } from '../users/users.service.js';
+import { parseSetTier, SET_TIER_USAGE, UsageError } from './set-tier.command.js';
 
 const USAGE = `Usage:
   npm run cli -- create-user <username> --password <password> [--tier <tier name>] [--admin | --no-admin]
 
 Creates the user, or updates the password (and tier and admin flag, when given) of an existing one.
-Tokens already issued to an existing user stay valid.`;
+Tokens already issued to an existing user stay valid.
 
-class UsageError extends Error {}
+${SET_TIER_USAGE}`;
 
-function parse(argv: string[]) {
+export type Command =
+  | { name: 'create-user'; input: ReturnType<typeof parseCreateUser> }
+  | { name: 'set-tier'; plan: ReturnType<typeof parseSetTier> };
+
+function parse(argv: string[]): Command | undefined {
+  if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) return undefined;
+  if (argv[0] === 'set-tier') return { name: 'set-tier', plan: parseSetTier(argv.slice(1)) };
+  return { name: 'create-user', input: parseCreateUser(argv) };
+}
+
+function parseCreateUser(argv: string[]) {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -29,10 +30,8 @@ function parse(argv: string[]) {
       tier: { type: 'string' },
       admin: { type: 'boolean' },
       'no-admin': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help) return undefined;
   const [command, username, ...extra] = positionals;
   if (command !== 'create-user') throw new UsageError(`Unknown command "${command ?? ''}"`);
   if (!username || extra.length > 0) throw new UsageError('create-user takes exactly one username');
@@ -45,25 +44,14 @@ function parse(argv: string[]) {
   return { username, password: values.password!, tier: values.tier, isAdmin };
 }
 
-async function createUser(config: AppConfig, input: NonNullable<ReturnType<typeof parse>>): Promise<string> {
-  @Module({ imports: [ConfigModule.forRoot(config), DatabaseModule, SeedModule, UsersModule] })
-  class CliModule {}
-  const app = await NestFactory.createApplicationContext(CliModule, { logger: ['error'], abortOnError: false });
-  try {
-    const { user, created } = await app.get(UsersService).upsert(input);
-    const tier = await app.get(UsersService).tierName(user.tierId);
-    return `${created ? 'Created' : 'Updated'} user ${user.username} (tier ${tier}${user.isAdmin ? ', admin' : ''})`;
-  } finally {
-    await app.close();
-  }
-}
-
 async function main(): Promise<number> {
   let input;
   try {
     input = parse(process.argv.slice(2));
   } catch (error) {
-    console.error(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    // One line: what to fix (parseArgs' own errors, such as an unknown option, included).
+    const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');
+    console.error(`${message} (see npm run cli -- --help)`);
     return 2;
   }
   if (!input) {
@@ -71,14 +59,9 @@ async function main(): Promise<number> {
     return 0;
   }
   const configured = loadConfig();
-  Logger.overrideLogger(createNestLogger(configured.with({ logLevel: 'warn' }), { stderr: true })); // stdout is the answer
-  const database = await resolveDatabase(configured);
-  try {
-    console.log(await createUser(database.config, input));
-    return 0;
-  } finally {
-    await database.close();
-  }
+  const { run } = await import('./run.js'); // Nest, TypeORM and the rest: only for good arguments
+  console.log(await run(configured, input));
+  return 0;
 }
 
 main().then(

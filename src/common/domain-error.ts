@@ -10,6 +10,7 @@ export type ErrorKind =
   | 'not-found' // missing, or somebody else's
   | 'gone' // existed, ended for good (expired or revoked link)
   | 'conflict' // clashes with what exists (a name taken)
+  | 'too-large' // over a size limit (the server's or the plan's)
   | 'unsupported' // a media type the service does not take
   | 'rate-limited' // too many attempts; retry later
   | 'unavailable'; // a dependency is down; retry later

@@ -18,6 +18,7 @@ export const STATUS_BY_KIND: Record<ErrorKind, HttpStatus> = {
   'not-found': HttpStatus.NOT_FOUND,
   gone: HttpStatus.GONE,
   conflict: HttpStatus.CONFLICT,
+  'too-large': HttpStatus.PAYLOAD_TOO_LARGE,
   unsupported: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
   'rate-limited': HttpStatus.TOO_MANY_REQUESTS,
   unavailable: HttpStatus.SERVICE_UNAVAILABLE,

@@ -64,6 +64,8 @@ export class AppConfig {
   readonly requestTimeoutMs!: number;
   readonly maxUploadsPerUser!: number;
   readonly maxUploadsInProgress!: number;
+  /** A user's uploads beyond maxUploadsPerUser that may wait (bodies unread), and for how long. */
+  readonly uploadQueue!: { perUser: number; waitMs: number };
 
   constructor(values: Omit<AppConfig, 'with'>) {
     Object.assign(this, values);
@@ -138,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     requestTimeoutMs: e.REQUEST_TIMEOUT * 1000,
     maxUploadsPerUser: e.MAX_UPLOADS_PER_USER,
     maxUploadsInProgress: e.MAX_UPLOADS_IN_PROGRESS,
+    uploadQueue: { perUser: e.UPLOAD_QUEUE_PER_USER, waitMs: e.UPLOAD_QUEUE_WAIT * 1000 },
   });
 }
 

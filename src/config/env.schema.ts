@@ -104,9 +104,13 @@ export const envSchema = z
     HEADERS_TIMEOUT: positiveInt(20, 3600),
     BODY_IDLE_TIMEOUT: positiveInt(30, 3600),
     REQUEST_TIMEOUT: positiveInt(60, 24 * 3600),
-    // Uploads in progress in one process: per user (beyond it 429) and in total (beyond it 503).
+    // Uploads in progress in one process: per user (beyond it they wait) and in total (beyond it 503).
     MAX_UPLOADS_PER_USER: positiveInt(8, 10_000),
     MAX_UPLOADS_IN_PROGRESS: positiveInt(64, 100_000),
+    // A user's uploads beyond MAX_UPLOADS_PER_USER wait, their bodies unread: at most this many per user and
+    // process (0: none wait), each at most this many seconds; beyond either, 429 with Retry-After.
+    UPLOAD_QUEUE_PER_USER: z.coerce.number().int().min(0).max(100_000).default(64),
+    UPLOAD_QUEUE_WAIT: positiveInt(60, 3600),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {

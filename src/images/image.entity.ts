@@ -1,4 +1,5 @@
 import { BaseEntity, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, type Relation } from 'typeorm';
+import { bigintAsNumber } from '../common/bigint-column.js';
 import type { ImageFormat } from '../media/image-format.js';
 import { User } from '../users/user.entity.js';
 
@@ -36,6 +37,17 @@ export class Image extends BaseEntity {
 
   @Column({ type: 'int' })
   bytes: number;
+
+  /**
+   * Bytes this image keeps in storage: the original plus every thumbnail (each format) counted so far. A
+   * trigger adds every change to the owner's usage (user_usage), and takes it off again when the row goes.
+   */
+  @Column({ type: 'bigint', default: 0, transformer: bigintAsNumber })
+  storedBytes: number;
+
+  /** Storage keys of the thumbnails counted in storedBytes, so that one made twice is counted once. */
+  @Column({ type: 'text', array: true, default: () => "'{}'" })
+  storedKeys: string[];
 
   /** Millisecond precision so that the opaque cursor (a JS Date) round-trips exactly. */
   @Column({ type: 'timestamptz', precision: 3 })

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import type { Repository } from 'typeorm';
@@ -7,10 +7,13 @@ import { type Cursor, decodeCursor, encodeCursor } from '../common/cursor.js';
 import { CommitOutcomeUnknownError, transactionOrNothing } from '../common/database-unavailable.js';
 import { AppConfig } from '../config/config.js';
 import { PermanentLinks } from '../links/permanent-links.js';
+import { Metrics } from '../observability/metrics.js';
 import { ImageProcessor } from '../media/image-processor.js';
 import { imagePrefix, originalKey, thumbnailKey } from '../storage/keys.js';
 import { Storage } from '../storage/storage.js';
 import type { TierView } from '../tiers/tier-view.js';
+import { TierUploadTooLargeError } from '../usage/usage.errors.js';
+import { UsageService } from '../usage/usage.service.js';
 import type { ImageDto, ImagePageDto } from './dto/image.dto.js';
 import type { ListImagesQueryDto, UpdateImageDto, UploadImageDto } from './dto/image-input.dto.js';
 import { ImageLookup } from './image-lookup.service.js';
@@ -38,6 +41,8 @@ export class ImagesService {
     private readonly lookup: ImageLookup,
     private readonly clock: Clock,
     private readonly config: AppConfig,
+    private readonly usage: UsageService,
+    @Optional() private readonly metrics?: Metrics,
   ) {}
 
   /**
@@ -45,13 +50,24 @@ export class ImagesService {
    * asks for, stores it byte for byte with them, then inserts the row; if anything fails the stored files go
    * again. Either the row and its files exist or none do. Storage may take the temp file (a rename); the
    * upload edge removes whatever is left of it.
+   * The bytes to store (original and thumbnails) are reserved against the tier's quota and daily uploads
+   * before anything is stored; the reservation ends in the insert's transaction, or is given back.
+   * Thumbnails made later (workers, on first request) are counted as they are written.
    */
   async upload(owner: Owner, file: { path: string; size: number }, input: UploadImageDto): Promise<ImageDto> {
     const tempPath = file.path;
+    const { maxUploadBytes } = owner.tier;
+    if (maxUploadBytes !== null && file.size > maxUploadBytes) {
+      this.metrics?.uploadRefused('tier_max_upload');
+      throw new TierUploadTooLargeError(maxUploadBytes);
+    }
     const plan = this.thumbnails.forUpload(owner.tier);
     const { info, thumbnails } = await this.processor.prepare(tempPath, plan.heights);
     plan.made(thumbnails.size);
     const id = randomUUID();
+    let storedBytes = file.size;
+    for (const data of thumbnails.values()) storedBytes += data.length;
+    const reservation = await this.usage.reserve(owner.id, owner.tier, storedBytes);
     const image = this.images.create({
       id,
       ownerId: owner.id,
@@ -61,6 +77,8 @@ export class ImagesService {
       width: info.width,
       height: info.height,
       bytes: file.size,
+      storedBytes,
+      storedKeys: [...thumbnails.keys()].map((height) => thumbnailKey(id, height)),
       createdAt: this.clock.now(),
     });
     try {
@@ -72,11 +90,15 @@ export class ImagesService {
       const failed = written.find((result): result is PromiseRejectedResult => result.status === 'rejected');
       if (failed) throw failed.reason;
       // All or nothing even if PostgreSQL freezes mid-insert (see transactionOrNothing).
-      await transactionOrNothing(this.images.manager.connection, (manager) => manager.insert(Image, image));
+      await transactionOrNothing(this.images.manager.connection, async (manager) => {
+        await this.usage.settle(manager, reservation);
+        await manager.insert(Image, image);
+      });
     } catch (error) {
-      // No answer to the COMMIT: the row may exist, so its file stays (a row without its file is worse).
+      // No answer to the COMMIT: the row may exist, so its file stays (a row without its file is worse), and
+      // so may the reservation (it stops counting after RESERVATION_TTL_MS if the insert did not happen).
       if (error instanceof CommitOutcomeUnknownError) this.logger.warn(`Image ${id}: ${error.message}; file kept`);
-      else await this.storage.deletePrefix(imagePrefix(id));
+      else await Promise.all([this.storage.deletePrefix(imagePrefix(id)), this.usage.release(reservation)]);
       throw error;
     }
     await plan.afterStored(id);

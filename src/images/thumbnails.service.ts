@@ -7,6 +7,7 @@ import { imagePrefix, originalKey, thumbnailKey } from '../storage/keys.js';
 import { Storage, type StoredObject } from '../storage/storage.js';
 import { PrincipalCache } from '../auth/principal-cache.service.js';
 import type { TierView } from '../tiers/tier-view.js';
+import { UsageService } from '../usage/usage.service.js';
 import { ImageLookup } from './image-lookup.service.js';
 
 /** What an upload does about thumbnails, as decided by ThumbnailsService.forUpload. */
@@ -37,6 +38,7 @@ export class ThumbnailsService implements OnModuleInit {
     private readonly jobs: JobQueue,
     private readonly lookup: ImageLookup,
     private readonly principals: PrincipalCache,
+    private readonly usage: UsageService,
     @Optional() private readonly metrics?: Metrics,
   ) {}
 
@@ -99,7 +101,11 @@ export class ThumbnailsService implements OnModuleInit {
     const original = await this.storage.read(originalKey(imageId));
     if (!original) return false;
     const thumbnails = await this.processor.thumbnails(original, missing, format);
-    for (const [height, data] of thumbnails) await this.storage.putBuffer(thumbnailKey(imageId, height), data);
+    for (const [height, data] of thumbnails) {
+      await this.storage.putBuffer(thumbnailKey(imageId, height), data);
+      // Kept bytes count toward the owner's quota (once per key, should another instance make it too).
+      await this.usage.addStored(imageId, thumbnailKey(imageId, height), data.length);
+    }
     made?.(thumbnails.size);
     // Deleted while we worked? Then what we just wrote is an orphan: remove it again.
     if (!(await this.storage.exists(originalKey(imageId)))) {

@@ -4,6 +4,12 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 export type CacheName = 'grants' | 'image_lookup';
 
 /**
+ * Why an upload was refused by a limit: the server's or the tier's file size (413), the tier's storage quota
+ * (403) or uploads per day (429), or a burst beyond the per-user queue (429). Never a tier or user label.
+ */
+export type UploadLimit = 'server_max_upload' | 'tier_max_upload' | 'storage_quota' | 'uploads_per_day' | 'burst_queue';
+
+/**
  * Every metric of this process, in one registry of its own (not prom-client's global one, so several
  * applications in one process, as in tests, never collide). Other parts record through the small methods
  * below and never import prom-client.
@@ -60,6 +66,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly uploadRefusals = new Counter({
+    name: 'image_api_upload_refusals_total',
+    help: 'Uploads refused by a limit: server_max_upload, tier_max_upload, storage_quota, uploads_per_day, burst_queue',
+    labelNames: ['limit'] as const,
+    registers: [this.registry],
+  });
+
   readonly databaseUnavailable = new Counter({
     name: 'image_api_database_unavailable_total',
     help: 'Requests answered 503 because PostgreSQL was unreachable or timed out',
@@ -72,6 +85,10 @@ export class Metrics {
 
   cacheLookup(cache: CacheName, result: 'hit' | 'miss' | 'bypass'): void {
     this.cacheLookups.inc({ cache, result });
+  }
+
+  uploadRefused(limit: UploadLimit): void {
+    this.uploadRefusals.inc({ limit });
   }
 
   /** Times one piece of thumbnail work; call the result with the number of thumbnails made. */

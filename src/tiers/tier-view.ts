@@ -1,5 +1,7 @@
-/** What a tier grants, as the API shows it. */
-export interface TierView {
+import type { TierLimits } from './tier.rules.js';
+
+/** What a tier grants and how far it limits use, as the API shows it. */
+export interface TierView extends TierLimits {
   id: number;
   name: string;
   thumbnailHeights: number[];

@@ -25,9 +25,16 @@ export class TiersRepository {
     return rows[0].count;
   }
 
-  /** The sizes of each tier, smallest first. */
-  async sizesOf(tierIds: number[]): Promise<Map<number, Size[]>> {
-    const rows: Array<{ tierId: number; id: number; height: number }> = await this.dataSource.query(
+  /** Creates the sizes of `heights` that do not exist yet (inside the caller's transaction); returns all their ids. */
+  async ensureSizes(tx: EntityManager, heights: number[]): Promise<number[]> {
+    await tx.query(`INSERT INTO sizes (height) SELECT unnest($1::int[]) ON CONFLICT (height) DO NOTHING`, [heights]);
+    const rows: Array<{ id: number }> = await tx.query(`SELECT id FROM sizes WHERE height = ANY($1::int[])`, [heights]);
+    return rows.map((row) => row.id);
+  }
+
+  /** The sizes of each tier, smallest first (inside a transaction when `tx` is given). */
+  async sizesOf(tierIds: number[], tx: DataSource | EntityManager = this.dataSource): Promise<Map<number, Size[]>> {
+    const rows: Array<{ tierId: number; id: number; height: number }> = await tx.query(
       `SELECT ts."tierId", s.id, s.height FROM tier_sizes ts JOIN sizes s ON s.id = ts."sizeId"
         WHERE ts."tierId" = ANY($1::int[]) ORDER BY s.height`,
       [tierIds],

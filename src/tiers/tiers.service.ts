@@ -1,10 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { type DataSource, In, Not } from 'typeorm';
+import { type DataSource, type EntityManager, In, Not } from 'typeorm';
 import { Size } from './size.entity.js';
 import { Tier } from './tier.entity.js';
 import { TiersRepository } from './tiers.repository.js';
-import { isValidHeight, MAX_HEIGHT, MIN_HEIGHT, TIER_NAME_MAX_LENGTH } from './tier.rules.js';
+import {
+  isValidHeight,
+  LIMIT_NAMES,
+  limitProblem,
+  MAX_HEIGHT,
+  MIN_HEIGHT,
+  TIER_NAME_MAX_LENGTH,
+  type TierLimits,
+} from './tier.rules.js';
 import {
   HeightTakenError,
   InvalidHeightError,
@@ -20,10 +28,30 @@ export interface TierInput {
   expiringLinks: boolean;
   /** The sizes (by id) the tier grants; undefined leaves them as they are. */
   sizeIds?: number[];
+  /** Limits to set (null clears one); those left out stay as they are (none on a new tier). */
+  limits?: Partial<TierLimits>;
+}
+
+/** A tier by name, as the CLI sets it: what is left out stays as it is (or off, on a new tier). */
+export interface TierPlan {
+  name: string;
+  heights?: number[];
+  originalLink?: boolean;
+  expiringLinks?: boolean;
+  limits?: Partial<TierLimits>;
 }
 
 const pgCode = (error: unknown) => (error as { driverError?: { code?: string } }).driverError?.code;
 const FOREIGN_KEY = ['23503', '23001'];
+
+/** The limits given, checked; throws InvalidTierError naming the first bad one. */
+function checkedLimits(limits: Partial<TierLimits> = {}): Partial<TierLimits> {
+  for (const name of LIMIT_NAMES) {
+    const problem = name in limits ? limitProblem(name, limits[name]) : undefined;
+    if (problem) throw new InvalidTierError(`${problem}.`);
+  }
+  return Object.fromEntries(LIMIT_NAMES.filter((name) => limits[name] !== undefined).map((n) => [n, limits[n]]));
+}
 
 /**
  * Writes to tiers and sizes, whoever asks (the admin panel today). Every change fires the grants_changed
@@ -32,9 +60,14 @@ const FOREIGN_KEY = ['23503', '23001'];
 @Injectable()
 export class TiersService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectDataSource() private readonly dataSource: DataSource | EntityManager,
     private readonly repository: TiersRepository,
   ) {}
+
+  /** This service inside a caller's transaction (TypeORM nests `transaction` calls on a manager as one). */
+  private withManager(manager: EntityManager): TiersService {
+    return new TiersService(manager, this.repository);
+  }
 
   /** Creates (id null) or updates a tier and its sizes in one transaction. */
   async saveTier(id: number | null, input: TierInput): Promise<Tier> {
@@ -49,7 +82,8 @@ export class TiersService {
       if (sizeIds?.length && (await tx.getRepository(Size).countBy({ id: In(sizeIds) })) !== sizeIds.length) {
         throw new UnknownSizeError();
       }
-      const values = { name, originalLink: input.originalLink, expiringLinks: input.expiringLinks };
+      const limits = checkedLimits(input.limits);
+      const values = { name, originalLink: input.originalLink, expiringLinks: input.expiringLinks, ...limits };
       let tier: Tier;
       if (id === null) {
         tier = await tiers.save(tiers.create(values));
@@ -60,6 +94,32 @@ export class TiersService {
       }
       if (sizeIds) await this.repository.replaceSizes(tx, tier.id, sizeIds);
       return tier;
+    });
+  }
+
+  /**
+   * Creates or updates the tier called `plan.name`, creating the sizes of `plan.heights` that do not exist
+   * yet; all in one transaction. Returns the tier with its heights and whether it was created.
+   */
+  async setTier(plan: TierPlan): Promise<{ tier: Tier; heights: number[]; created: boolean }> {
+    const heights = plan.heights && [...new Set(plan.heights)].sort((a, b) => a - b);
+    const bad = heights?.find((height) => !isValidHeight(height));
+    if (bad !== undefined) {
+      throw new InvalidHeightError(`Height ${bad} is not a whole number from ${MIN_HEIGHT} to ${MAX_HEIGHT}.`);
+    }
+    checkedLimits(plan.limits);
+    return this.dataSource.transaction(async (tx) => {
+      const existing = await tx.getRepository(Tier).findOneBy({ name: plan.name.trim() });
+      const sizeIds = heights && (await this.repository.ensureSizes(tx, heights));
+      const tier = await this.withManager(tx).saveTier(existing?.id ?? null, {
+        name: plan.name,
+        originalLink: plan.originalLink ?? existing?.originalLink ?? false,
+        expiringLinks: plan.expiringLinks ?? existing?.expiringLinks ?? false,
+        sizeIds,
+        limits: plan.limits,
+      });
+      const sizes = (await this.repository.sizesOf([tier.id], tx)).get(tier.id) ?? [];
+      return { tier, heights: sizes.map((size) => size.height), created: !existing };
     });
   }
 

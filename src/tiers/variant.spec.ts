@@ -7,6 +7,9 @@ const tier = (thumbnailHeights: number[], originalLink: boolean): TierView => ({
   thumbnailHeights,
   originalLink,
   expiringLinks: false,
+  maxUploadBytes: null,
+  storageQuotaBytes: null,
+  uploadsPerDay: null,
 });
 
 describe('tierGrants: the one rule for what a tier gives', () => {

@@ -32,10 +32,11 @@ export class UploadLimits {
     return { ...this.linger, isLongUpload: isUploadRequest };
   }
 
-  /** Whether the request declares a body larger than an upload may be. */
-  declaresTooMuch(request: IncomingMessage): boolean {
+  /** Whether the request declares a body larger than an upload may be (or one with a file of `fileBytes`). */
+  declaresTooMuch(request: IncomingMessage, fileBytes?: number): boolean {
     const declared = Number(request.headers['content-length']);
-    return Number.isFinite(declared) && declared > this.maxDeclaredBytes;
+    const max = fileBytes === undefined ? this.maxDeclaredBytes : fileBytes + ENVELOPE_BYTES;
+    return Number.isFinite(declared) && declared > max;
   }
 
   /** The 413, as every path of the edge says it (declared size, the parser's limit, the early answer). */

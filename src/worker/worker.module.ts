@@ -8,6 +8,7 @@ import { WorkerJobsModule } from '../jobs/jobs.module.js';
 import { NotificationsModule } from '../notifications/notifications.module.js';
 import { StorageModule } from '../storage/storage.module.js';
 import { TiersModule } from '../tiers/tiers.module.js';
+import { UsageModule } from '../usage/usage.module.js';
 
 /**
  * What a worker process needs to make thumbnails: database (and its notifications), storage, grants, the images module (whose
@@ -26,6 +27,7 @@ export class WorkerModule {
         StorageModule,
         WorkerJobsModule,
         TiersModule,
+        UsageModule,
         PrincipalModule,
         ImagesModule,
       ],

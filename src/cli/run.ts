@@ -1,0 +1,48 @@
+import 'reflect-metadata';
+import { Logger, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { createNestLogger } from '../observability/logging.js';
+import type { AppConfig } from '../config/config.js';
+import { ConfigModule } from '../config/config.module.js';
+import { DatabaseModule } from '../database/database.module.js';
+import { resolveDatabase } from '../database/resolve-database.js';
+import { SeedModule } from '../database/seed.module.js';
+import { TiersService } from '../tiers/tiers.service.js';
+import { UsersModule } from '../users/users.module.js';
+import { UsersService } from '../users/users.service.js';
+import type { Command } from './main.js';
+import { describeTier } from './set-tier.command.js';
+
+/**
+ * Runs a parsed command against the database the server uses (started and stopped here when embedded).
+ * Loaded by main.ts only once the arguments are good: a typo is answered without loading Nest.
+ */
+export async function run(configured: AppConfig, command: Command): Promise<string> {
+  Logger.overrideLogger(createNestLogger(configured.with({ logLevel: 'warn' }), { stderr: true })); // stdout is the answer
+  const database = await resolveDatabase(configured);
+  try {
+    return await execute(database.config, command);
+  } finally {
+    await database.close();
+  }
+}
+
+async function execute(config: AppConfig, command: Command): Promise<string> {
+  @Module({
+    imports: [ConfigModule.forRoot(config), DatabaseModule, SeedModule, UsersModule],
+    providers: [TiersService],
+  })
+  class CliModule {}
+  const app = await NestFactory.createApplicationContext(CliModule, { logger: ['error'], abortOnError: false });
+  try {
+    if (command.name === 'set-tier') {
+      const { tier, heights, created } = await app.get(TiersService).setTier(command.plan);
+      return describeTier(tier, heights, created);
+    }
+    const { user, created } = await app.get(UsersService).upsert(command.input);
+    const tier = await app.get(UsersService).tierName(user.tierId);
+    return `${created ? 'Created' : 'Updated'} user ${user.username} (tier ${tier}${user.isAdmin ? ', admin' : ''})`;
+  } finally {
+    await app.close();
+  }
+}
