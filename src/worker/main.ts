@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { createLogger } from '../app.factory.js';
+import { createNestLogger as createLogger } from '../observability/logging.js';
 import { exitOnShutdownSignal } from '../common/shutdown-signals.js';
 import { loadConfigOrExit } from '../config/config.js';
 import { resolveDatabase } from '../database/resolve-database.js';
