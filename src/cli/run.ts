@@ -7,6 +7,7 @@ import { ConfigModule } from '../config/config.module.js';
 import { DatabaseModule } from '../database/database.module.js';
 import { resolveDatabase } from '../database/resolve-database.js';
 import { SeedModule } from '../database/seed.module.js';
+import { TiersModule } from '../tiers/tiers.module.js';
 import { TiersService } from '../tiers/tiers.service.js';
 import { UsersModule } from '../users/users.module.js';
 import { UsersService } from '../users/users.service.js';
@@ -29,8 +30,7 @@ export async function run(configured: AppConfig, command: Command): Promise<stri
 
 async function execute(config: AppConfig, command: Command): Promise<string> {
   @Module({
-    imports: [ConfigModule.forRoot(config), DatabaseModule, SeedModule, UsersModule],
-    providers: [TiersService],
+    imports: [ConfigModule.forRoot(config), DatabaseModule, SeedModule, UsersModule, TiersModule],
   })
   class CliModule {}
   const app = await NestFactory.createApplicationContext(CliModule, { logger: ['error'], abortOnError: false });
