@@ -60,7 +60,7 @@ export class ImagesService {
       const heights = this.jobs.runsInWorkers ? [] : owner.tier.thumbnailHeights;
       const made = heights.length ? this.metrics?.thumbnailTimer() : undefined;
       const { info, thumbnails } = await this.processor.prepare(tempPath, heights);
-      made?.(thumbnails.size);
+      made?.(thumbnails.length);
       const id = randomUUID();
       const image = this.images.create({
         id,
@@ -77,7 +77,7 @@ export class ImagesService {
         // Written side by side (each is fsynced); all settled before a failure cleans up, so nothing is orphaned.
         const written = await Promise.allSettled([
           this.storage.putFile(originalKey(id), tempPath),
-          ...[...thumbnails].map(([height, data]) => this.storage.putBuffer(thumbnailKey(id, height), data)),
+          ...thumbnails.map((t) => this.storage.putBuffer(thumbnailKey(id, t.height), t.data)),
         ]);
         const failed = written.find((result): result is PromiseRejectedResult => result.status === 'rejected');
         if (failed) throw failed.reason;

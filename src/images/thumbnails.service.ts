@@ -71,9 +71,9 @@ export class ThumbnailsService implements OnModuleInit {
     const made = this.metrics?.thumbnailTimer();
     const original = await this.storage.read(originalKey(imageId));
     if (!original) return false;
-    const thumbnails = await this.processor.thumbnails(original, missing, format);
-    for (const [height, data] of thumbnails) await this.storage.putBuffer(thumbnailKey(imageId, height), data);
-    made?.(thumbnails.size);
+    const { thumbnails } = await this.processor.thumbnails(original, missing, [format]);
+    for (const t of thumbnails) await this.storage.putBuffer(thumbnailKey(imageId, t.height), t.data);
+    made?.(thumbnails.length);
     // Deleted while we worked? Then what we just wrote is an orphan: remove it again.
     if (!(await this.storage.exists(originalKey(imageId)))) {
       await this.storage.deletePrefix(imagePrefix(imageId));
