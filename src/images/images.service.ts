@@ -11,8 +11,8 @@ import { AppConfig } from '../config/config.js';
 import { JobQueue } from '../jobs/job-queue.js';
 import { Metrics } from '../observability/metrics.js';
 import { PermanentLinks } from '../links/permanent-links.js';
-import { ImageProcessor } from '../media/image-processor.js';
-import { imagePrefix, originalKey, thumbnailKey } from '../storage/keys.js';
+import { ImageProcessor, servedSize } from '../media/image-processor.js';
+import { imagePrefix, originalKey } from '../storage/keys.js';
 import { Storage } from '../storage/storage.js';
 import { UploadSpool } from '../storage/upload-spool.js';
 import type { TierView } from '../tiers/grants.service.js';
@@ -21,9 +21,13 @@ import type { ListImagesQueryDto, UpdateImageDto, UploadImageDto } from './dto/i
 import { ImageLookup } from './image-lookup.service.js';
 import { Image } from './image.entity.js';
 import { ImageNotFoundError } from './images.errors.js';
+import { keyOf, ThumbnailsService } from './thumbnails.service.js';
 
 /** What an Image response is made of. */
-type ImageRow = Pick<Image, 'id' | 'title' | 'description' | 'format' | 'width' | 'height' | 'bytes' | 'createdAt'>;
+type ImageRow = Pick<
+  Image,
+  'id' | 'title' | 'description' | 'format' | 'width' | 'height' | 'bytes' | 'placeholder' | 'createdAt'
+>;
 
 export interface Owner {
   id: string;
@@ -44,6 +48,7 @@ export class ImagesService {
     private readonly clock: Clock,
     private readonly config: AppConfig,
     private readonly spool: UploadSpool,
+    private readonly thumbnailMaker: ThumbnailsService,
     @Optional() private readonly metrics?: Metrics,
   ) {}
 
@@ -59,7 +64,12 @@ export class ImagesService {
       // In-process, the validating decode makes the thumbnails the owner's tier grants now: one decode per upload.
       const heights = this.jobs.runsInWorkers ? [] : owner.tier.thumbnailHeights;
       const made = heights.length ? this.metrics?.thumbnailTimer() : undefined;
-      const { info, thumbnails } = await this.processor.prepare(tempPath, heights);
+      // The original's format and WebP from that decode; AVIF after the answer, in the background.
+      const { info, thumbnails, placeholder } = await this.processor.prepare(
+        tempPath,
+        heights,
+        this.thumbnailMaker.foreground,
+      );
       made?.(thumbnails.length);
       const id = randomUUID();
       const image = this.images.create({
@@ -71,13 +81,14 @@ export class ImagesService {
         width: info.width,
         height: info.height,
         bytes: file.size,
+        placeholder,
         createdAt: this.clock.now(),
       });
       try {
         // Written side by side (each is fsynced); all settled before a failure cleans up, so nothing is orphaned.
         const written = await Promise.allSettled([
           this.storage.putFile(originalKey(id), tempPath),
-          ...thumbnails.map((t) => this.storage.putBuffer(thumbnailKey(id, t.height), t.data)),
+          ...thumbnails.map((t) => this.storage.putBuffer(keyOf(id, t.height, info.format, t.format), t.data)),
         ]);
         const failed = written.find((result): result is PromiseRejectedResult => result.status === 'rejected');
         if (failed) throw failed.reason;
@@ -90,6 +101,7 @@ export class ImagesService {
         throw error;
       }
       if (this.jobs.runsInWorkers) await this.jobs.enqueue('make-thumbnails', { imageId: id });
+      else if (heights.length) this.thumbnailMaker.wantBackground(id);
       return this.toDto(image, owner.tier);
     } finally {
       await this.spool.remove(tempPath);
@@ -105,7 +117,7 @@ export class ImagesService {
     // Straight to the driver's pool: one round trip, no query runner, no hydration.
     const pool = (this.images.manager.connection.driver as PostgresDriver).master as Pool;
     const { rows } = await pool.query<ImageRow>(
-      `SELECT id, title, description, format, width, height, bytes, "createdAt" FROM images
+      `SELECT id, title, description, format, width, height, bytes, placeholder, "createdAt" FROM images
         WHERE "ownerId" = $1 ${after ? 'AND ("createdAt", id) < ($3, $4)' : ''}
         ORDER BY "createdAt" DESC, id DESC LIMIT $2`,
       after ? [owner.id, query.limit + 1, after.createdAt, after.id] : [owner.id, query.limit + 1],
@@ -176,9 +188,11 @@ export class ImagesService {
       height: image.height,
       bytes: image.bytes,
       createdAt: image.createdAt.toISOString(),
+      placeholder: image.placeholder,
       links: {
         thumbnails: tier.thumbnailHeights.map((height) => ({
           height,
+          width: servedSize(image, height).width,
           url: this.links.url(image.id, `${height}`, image.format),
         })),
         original: tier.originalLink ? this.links.url(image.id, 'original', image.format) : null,

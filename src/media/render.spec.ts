@@ -8,7 +8,9 @@ import { ImageProcessor, servedSize } from './image-processor.js';
 
 const processor = new ImageProcessor({ maxInputPixels: 50_000_000 } as AppConfig);
 const noise = (width: number, height: number) =>
-  sharp({ create: { width, height, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 40 } } });
+  sharp({
+    create: { width, height, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 40 } },
+  });
 const decoded = (hash: string) => thumbHashToRGBA(Buffer.from(hash, 'base64'));
 
 describe('servedSize', () => {

@@ -29,9 +29,10 @@ export function mediaRequestHandler(
     const expiring = first === 'x';
     hook(req, res);
     const ifNoneMatch = req.headers['if-none-match'];
+    const accept = req.headers.accept;
     const served = expiring
-      ? serving.expiring(second, file, ifNoneMatch)
-      : serving.permanent(first, second, file, ifNoneMatch);
+      ? serving.expiring(second, file, ifNoneMatch, accept)
+      : serving.permanent(first, second, file, ifNoneMatch, accept);
     served
       .then((file) => writeServed(res, file))
       .catch((error: unknown) => {

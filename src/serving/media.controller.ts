@@ -10,8 +10,13 @@ const BINARY = { schema: { type: 'string', format: 'binary' } };
 
 /** The links inside Image responses and expiring links: no auth; ServingService decides, writeServed answers. */
 @ApiTags('media')
-@ApiProduces('image/png', 'image/jpeg')
-@ApiResponse({ status: 200, description: 'The image file', content: { 'image/png': BINARY, 'image/jpeg': BINARY } })
+@ApiProduces('image/png', 'image/jpeg', 'image/webp', 'image/avif')
+@ApiResponse({
+  status: 200,
+  description:
+    'The image file. Thumbnails are negotiated on Accept: AVIF when it names image/avif (q > 0) and the AVIF is made, else WebP when it names image/webp, else the original’s format; they carry Vary: Accept and an ETag per format. Originals are the uploaded bytes',
+  content: { 'image/png': BINARY, 'image/jpeg': BINARY, 'image/webp': BINARY, 'image/avif': BINARY },
+})
 @ApiResponse({ status: 304, description: 'Not modified (If-None-Match matched the ETag)' })
 @Public()
 @Controller('media')
@@ -27,9 +32,10 @@ export class MediaController {
     @Param('token') token: string,
     @Param('file') file: string,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @Headers('accept') accept: string | undefined,
     @Res() res: Response,
   ): Promise<void> {
-    await writeServed(res, await this.serving.expiring(token, file, ifNoneMatch));
+    await writeServed(res, await this.serving.expiring(token, file, ifNoneMatch, accept));
   }
 
   @Get(':imageId/:signature/:file')
@@ -41,8 +47,9 @@ export class MediaController {
     @Param('signature') signature: string,
     @Param('file') file: string,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @Headers('accept') accept: string | undefined,
     @Res() res: Response,
   ): Promise<void> {
-    await writeServed(res, await this.serving.permanent(imageId, signature, file, ifNoneMatch));
+    await writeServed(res, await this.serving.permanent(imageId, signature, file, ifNoneMatch, accept));
   }
 }
