@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp, createLogger } from './app.factory.js';
+import { exitOnShutdownSignal } from './common/shutdown-signals.js';
 import { loadConfigOrExit } from './config/config.js';
 import { resolveDatabase } from './database/resolve-database.js';
 
@@ -23,17 +24,14 @@ async function main(): Promise<void> {
   }
   logger.log(`Listening on ${config.publicUrl} (port ${config.port})`);
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.log(`${signal}: shutting down`);
-    await app.close();
-    await database.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  exitOnShutdownSignal(
+    (message) => logger.log(message),
+    'shutting down',
+    async () => {
+      await app.close();
+      await database.close();
+    },
+  );
 }
 
 main().catch((error: unknown) => {

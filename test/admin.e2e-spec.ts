@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { JobQueue } from '../src/jobs/job-queue.js';
-import { GrantsService } from '../src/tiers/grants.service.js';
+import { PrincipalCache } from '../src/auth/principal-cache.service.js';
 import { TiersService } from '../src/tiers/tiers.service.js';
 import { bootApp, type TestApp } from './support/app.js';
 import { ARTIFACTS, launchBrowser, recordCspViolations } from './support/browser.js';
@@ -355,7 +355,7 @@ describe('admin panel in a browser', () => {
     expect(edited.notice).toMatchObject({ type: 'success' });
     expect(await q(`SELECT * FROM tier_sizes WHERE "tierId" = $1`, [emptied.id])).toEqual([]);
     expect(await q(`SELECT "originalLink" FROM tiers WHERE id = $1`, [emptied.id])).toEqual([{ originalLink: true }]);
-    await t.app.get(GrantsService).settled();
+    await t.app.get(PrincipalCache).settled();
 
     // Another administrator's session ends as soon as they are no longer one.
     await t.login('eve', { isAdmin: true, password: 'eve-password-1' });

@@ -150,6 +150,16 @@ describe('expiring links', () => {
     expect(await at(`/media/x/${token}AA/200.jpg`)).toBe(404);
     expect(await at(`/media/x/%00%ff/200.jpg`)).toBe(400); // not even valid URL encoding
     expect(await at(url.pathname)).toBe(200);
+    expect(await at(`${url.pathname}/`)).toBe(200); // one trailing slash, as the router took it
+    expect(await at(url.pathname.replace(token, encodeURIComponent(token).replace(/-/g, '%2D')))).toBe(200);
+    // Every other request under /media/ gets the API's error JSON from the same entry point.
+    const post = await fetch(`${t.baseUrl}${url.pathname}`, { method: 'POST' });
+    expect(post.status).toBe(404);
+    expect(await post.json()).toEqual({ statusCode: 404, error: 'Not Found', message: `Cannot POST ${url.pathname}` });
+    const odd = await fetch(`${t.baseUrl}/media/x/${token}`);
+    expect(odd.status).toBe(404);
+    expect(odd.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(await odd.json()).toMatchObject({ statusCode: 404, message: `Cannot GET /media/x/${token}` });
   });
 
   it('stops working at once when revoked (410)', async () => {

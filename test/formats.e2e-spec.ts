@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { thumbHashToRGBA } from 'thumbhash';
 import { JobQueue } from '../src/jobs/job-queue.js';
-import { GrantsService } from '../src/tiers/grants.service.js';
+import { PrincipalCache } from '../src/auth/principal-cache.service.js';
 import { bootApp, type TestApp } from './support/app.js';
 import * as fixtures from './support/images.js';
 
@@ -231,7 +231,7 @@ describe('thumbnail formats', () => {
       `UPDATE users SET "tierId" = (SELECT id FROM tiers WHERE name = 'Basic') WHERE username = $1`,
       ['formats-premium'],
     );
-    await t.app.get(GrantsService).settled();
+    await t.app.get(PrincipalCache).settled();
     try {
       for (const accept of [undefined, CHROME, 'image/webp', 'image/avif']) {
         const { res } = await get(thumb(image, 400).url, accept ? { accept } : {});
@@ -243,7 +243,7 @@ describe('thumbnail formats', () => {
         `UPDATE users SET "tierId" = (SELECT id FROM tiers WHERE name = 'Premium') WHERE username = $1`,
         ['formats-premium'],
       );
-      await t.app.get(GrantsService).settled();
+      await t.app.get(PrincipalCache).settled();
     }
   });
 

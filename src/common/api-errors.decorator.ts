@@ -26,13 +26,16 @@ const WHEN: Record<number, string> = {
   503: 'A dependency (database, storage) is down, or the server has too many uploads in progress (see Retry-After)',
 };
 
+/** `Not Found: Missing, or not the caller’s`: how an error status is described in the OpenAPI document. */
+export const errorDescription = (status: number) => `${STATUS_CODES[status]}: ${WHEN[status] ?? ''}`;
+
 /** Documents the error statuses an endpoint can answer with, all with the ErrorDto body. */
 export const ApiErrors = (...statuses: number[]) =>
   applyDecorators(
     ...statuses.map((status) =>
       ApiResponse({
         status,
-        description: `${STATUS_CODES[status]}: ${WHEN[status] ?? ''}`,
+        description: errorDescription(status),
         type: ErrorDto,
       }),
     ),

@@ -3,13 +3,13 @@ import { Interval } from '@nestjs/schedule';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { IsNull, LessThan, type Repository } from 'typeorm';
-import { LRUCache } from 'lru-cache';
 import { Clock } from '../common/clock.js';
 import { ImageLookup } from '../images/image-lookup.service.js';
 import { ImageNotFoundError } from '../images/images.errors.js';
 import { ExpiringLinkTokens } from '../links/expiring-link-token.js';
 import { DatabaseNotifications } from '../notifications/database-notifications.service.js';
-import type { Principal } from '../tiers/grants.service.js';
+import { NotifiedCache } from '../notifications/notified-cache.js';
+import type { Principal } from '../auth/principal.js';
 import { grantedVariants, PlanFeatureError, tierGrants, VariantNotGrantedError } from '../tiers/variant.js';
 import type { CreateExpiringLinkDto, ExpiringLinkDto } from './dto/expiring-link.dto.js';
 import { ExpiringLink } from './expiring-link.entity.js';
@@ -30,17 +30,19 @@ export class ExpiringLinksService {
   private readonly logger = new Logger(ExpiringLinksService.name);
 
   /** Revocation state by link id: dropped on every instance when a link is revoked (expiring_links_changed). */
-  private readonly states = new LRUCache<string, Promise<LinkState>>({ max: 100_000 });
+  private readonly states: NotifiedCache<LinkState>;
 
   constructor(
     @InjectRepository(ExpiringLink) private readonly links: Repository<ExpiringLink>,
     private readonly lookup: ImageLookup,
     private readonly tokens: ExpiringLinkTokens,
     private readonly clock: Clock,
-    private readonly notifications: DatabaseNotifications,
+    notifications: DatabaseNotifications,
   ) {
-    notifications.on('expiring_links_changed', (id) => this.states.delete(id));
-    notifications.onReset(() => this.states.clear());
+    this.states = new NotifiedCache(notifications, (id) => this.loadState(id), {
+      max: 100_000,
+      follows: { channel: 'expiring_links_changed', drops: 'key' },
+    });
   }
 
   async create(owner: Principal, imageId: string, input: CreateExpiringLinkDto): Promise<ExpiringLinkDto> {
@@ -78,15 +80,7 @@ export class ExpiringLinksService {
    * revocation anywhere drops it (bypassed while notifications are down).
    */
   state(linkId: string): Promise<LinkState> {
-    if (!this.notifications.live) return this.loadState(linkId);
-    // The promise is cached before the query runs, so a revocation that arrives meanwhile drops it too.
-    let state = this.states.get(linkId);
-    if (!state) {
-      state = this.loadState(linkId);
-      this.states.set(linkId, state);
-      state.catch(() => this.states.delete(linkId));
-    }
-    return state;
+    return this.states.get(linkId);
   }
 
   private async loadState(linkId: string): Promise<LinkState> {

@@ -6,8 +6,21 @@ import { Metrics } from '../observability/metrics.js';
 import { ImageProcessor } from '../media/image-processor.js';
 import { imagePrefix, originalKey, thumbnailKey } from '../storage/keys.js';
 import { Storage, type StoredObject } from '../storage/storage.js';
-import { GrantsService } from '../tiers/grants.service.js';
+import { PrincipalCache } from '../auth/principal-cache.service.js';
+import type { TierView } from '../tiers/tier-view.js';
 import { ImageLookup } from './image-lookup.service.js';
+
+/** What an upload does about thumbnails, as decided by ThumbnailsService.forUpload. */
+export interface UploadThumbnails {
+  /** The heights the upload's validating decode makes now (one decode per upload), stored with the original. */
+  heights: number[];
+  /** The formats it makes them in besides the original's (WebP: about the cost of a JPEG). */
+  formats: readonly ExtraFormat[];
+  /** Reports that `count` of them were made (the thumbnail metric). */
+  made(count: number): void;
+  /** Once the image (row and files) is stored: whatever is left to do (queue the job for the workers, AVIF). */
+  afterStored(imageId: string): Promise<void>;
+}
 
 /** The storage key of a thumbnail in `as` (its original's format: the key it always had). */
 export const keyOf = (imageId: string, height: number, format: ImageFormat, as: ThumbnailFormat) =>
@@ -36,7 +49,7 @@ export class ThumbnailsService implements OnModuleInit {
     private readonly processor: ImageProcessor,
     private readonly jobs: JobQueue,
     private readonly lookup: ImageLookup,
-    private readonly grants: GrantsService,
+    private readonly principals: PrincipalCache,
     config: AppConfig,
     @Optional() private readonly metrics?: Metrics,
   ) {
@@ -47,6 +60,30 @@ export class ThumbnailsService implements OnModuleInit {
   onModuleInit(): void {
     this.jobs.register('make-thumbnails', ({ imageId }) => this.makeGranted(imageId, true));
     this.jobs.register('make-background-formats', ({ imageId }) => this.makeGranted(imageId, false));
+  }
+
+  /**
+   * The one decision of who makes an upload's thumbnails (see UploadThumbnails): in-process, the upload's
+   * decode makes the owner's heights in the original's format and the foreground formats, and a background
+   * job the slow ones; with worker processes, a queued job makes all of them.
+   */
+  forUpload(tier: TierView): UploadThumbnails {
+    if (this.jobs.runsInWorkers) {
+      return {
+        heights: [],
+        formats: [],
+        made: () => undefined,
+        afterStored: (imageId) => this.jobs.enqueue('make-thumbnails', { imageId }),
+      };
+    }
+    const heights = tier.thumbnailHeights;
+    const timer = heights.length ? this.metrics?.thumbnailTimer() : undefined;
+    return {
+      heights,
+      formats: this.foreground,
+      made: (count) => timer?.(count),
+      afterStored: (imageId) => Promise.resolve(heights.length ? this.wantBackground(imageId) : undefined),
+    };
   }
 
   /**
@@ -137,7 +174,7 @@ export class ThumbnailsService implements OnModuleInit {
   private async makeGranted(imageId: string, foreground: boolean): Promise<void> {
     try {
       const image = await this.lookup.find(imageId);
-      const owner = image && (await this.grants.forUser(image.ownerId));
+      const owner = image && (await this.principals.forUser(image.ownerId));
       if (!image || !owner?.tier.thumbnailHeights.length) return;
       const heights = owner.tier.thumbnailHeights;
       if (!foreground) {

@@ -11,18 +11,13 @@ import {
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { STATUS_CODES } from 'node:http';
-import { catchError, finalize, type Observable } from 'rxjs';
+import { catchError, concatMap, type Observable } from 'rxjs';
 import type { AuthenticatedRequest } from '../auth/current-user.decorator.js';
-import { discardBody } from '../common/server-limits.js';
 import { AppConfig } from '../config/config.js';
-import { UploadSpool } from '../storage/upload-spool.js';
 import { UploadGate } from './upload-gate.js';
+import { UploadLimits } from './upload-limits.js';
+import { UploadSpool } from './upload-spool.js';
 
-// Room for the multipart envelope and the text fields around the file.
-const ENVELOPE_BYTES = 64 * 1024;
-
-export const tooLarge = (max: number) => `The file is larger than the limit of ${max} bytes`;
 const NOT_MULTIPART = 'Send the image as multipart/form-data, with the file in the field "file"';
 
 /**
@@ -31,16 +26,17 @@ const NOT_MULTIPART = 'Send the image as multipart/form-data, with the file in t
  * - a declared Content-Length over the limit is 413 before a byte of the body is read;
  * - uploads in progress are bounded per user (429) and per process (503), both with Retry-After;
  * - the parser's own 413 gets the same message; an upload the client abandoned is not an error;
- * - the spooled file goes whatever happens (storage has moved it away on success).
- * The rest of an unread body is discarded for a bounded time after the answer (src/common/server-limits.ts).
+ * - the spooled file is removed before the answer goes, whatever happens (storage may have moved it away).
+ * The rest of an unread body is discarded for a bounded time after the answer (UploadLimits.linger).
  */
 @Injectable()
-export class UploadLimitInterceptor implements NestInterceptor {
+export class UploadEdgeInterceptor implements NestInterceptor {
   private readonly logger = new Logger('Upload');
   private readonly gate: UploadGate;
 
   constructor(
-    private readonly config: AppConfig,
+    config: AppConfig,
+    private readonly limits: UploadLimits,
     private readonly spool: UploadSpool,
   ) {
     this.gate = new UploadGate(config.maxUploadsPerUser, config.maxUploadsInProgress);
@@ -50,10 +46,7 @@ export class UploadLimitInterceptor implements NestInterceptor {
     const request = context.switchToHttp().getRequest<Request & AuthenticatedRequest>();
     const response = context.switchToHttp().getResponse<Response>();
     if (!request.is('multipart/form-data')) throw new UnsupportedMediaTypeException(NOT_MULTIPART);
-    const declared = Number(request.headers['content-length']);
-    if (Number.isFinite(declared) && declared > this.config.maxUploadBytes + ENVELOPE_BYTES) {
-      throw new PayloadTooLargeException(tooLarge(this.config.maxUploadBytes));
-    }
+    if (this.limits.declaresTooMuch(request)) throw this.limits.tooLarge();
     const slot = this.gate.enter(request.user.id);
     if ('refused' in slot) {
       const { scope, retryAfterSeconds: retryAfter } = slot.refused;
@@ -69,12 +62,11 @@ export class UploadLimitInterceptor implements NestInterceptor {
     }
     // Held until the connection is done with this request (a 413 may still be discarding its body).
     response.once('close', slot.release);
+    const removeSpooled = () => this.spool.remove((request as { file?: { path?: string } }).file?.path);
 
     return next.handle().pipe(
       catchError((error: unknown) => {
-        if (error instanceof PayloadTooLargeException) {
-          throw new PayloadTooLargeException(tooLarge(this.config.maxUploadBytes));
-        }
+        if (error instanceof PayloadTooLargeException) throw this.limits.tooLarge();
         if (!request.complete) {
           // The client went away (or was cut for idling): nobody reads the answer, and it is not our fault.
           this.logger.debug(`Upload abandoned by the client: ${error instanceof Error ? error.message : error}`);
@@ -82,46 +74,15 @@ export class UploadLimitInterceptor implements NestInterceptor {
         }
         throw error;
       }),
-      finalize(() => {
-        const file = (request as { file?: { path?: string } }).file;
-        void this.spool.remove(file?.path).catch(() => undefined);
+      // The spooled file goes before the answer, on success and on failure alike.
+      concatMap(async (result) => {
+        await removeSpooled();
+        return result;
+      }),
+      catchError(async (error: unknown) => {
+        await removeSpooled();
+        throw error;
       }),
     );
   }
-}
-
-/**
- * The parser has just passed the limit. Once the spooled part is gone (`removed`), answer 413 in full (the
- * client can read it while it is still sending), but end the response only once the parser has drained
- * the body, or after a bounded amount and time from the limit, then close: ending it earlier makes the
- * framework destroy the request, and a client still writing gets a reset instead of the answer.
- */
-export function answerTooLarge(
-  request: Request,
-  response: Response | undefined,
-  max: number,
-  linger: { lingerBytes: number; lingerMs: number },
-  removed: Promise<void> = Promise.resolve(),
-): void {
-  if (!response || response.headersSent) return;
-  const socket = request.socket;
-  let written = false;
-  let drained = false;
-  discardBody(request, linger, (cut) => {
-    drained = true;
-    if (written && !response.writableEnded) response.end();
-    if (cut) socket.destroy();
-  });
-  void removed.then(() => {
-    if (response.headersSent || socket.destroyed) return;
-    const body = JSON.stringify({ statusCode: 413, error: STATUS_CODES[413], message: tooLarge(max) });
-    response.writeHead(413, {
-      'Content-Type': 'application/json; charset=utf-8',
-      'Content-Length': Buffer.byteLength(body),
-    });
-    response.write(body);
-    written = true;
-    // Already drained: end now (the exception filter destroys a response still open when the error arrives).
-    if (drained || request.complete) response.end();
-  });
 }
