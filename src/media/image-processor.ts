@@ -1,17 +1,26 @@
 import { Injectable } from '@nestjs/common';
-import { open } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { AppConfig } from '../config/config.js';
 import { BYTES_PER_SAMPLE, decodeBudget, decodeCost } from './decode-cost.js';
 import { DecodeGate } from './decode-gate.js';
 import type { ExtraFormat, ImageFormat, ThumbnailFormat } from './image-format.js';
+import { countJpegScans, MAX_JPEG_SCANS } from './jpeg-scans.js';
 import { InvalidImageError, UnsupportedImageError } from './media.errors.js';
-import { type Pixels, PLACEHOLDER_SIDE, placeholderOf, render, type Thumbnail } from './render.js';
+import {
+  type Pixels,
+  PLACEHOLDER_SIDE,
+  placeholderOf,
+  render,
+  SHARP_TIMEOUT_SECONDS,
+  type Thumbnail,
+} from './render.js';
 import { pngSize, sniff } from './sniff.js';
 
 export { decodeBudget, decodeCost, type DecodeCost } from './decode-cost.js';
-export { servedSize, type Thumbnail } from './render.js';
+export { SHARP_TIMEOUT_SECONDS, servedSize, type Thumbnail } from './render.js';
+
 export { sniff } from './sniff.js';
 
 export interface ImageInfo {
@@ -34,6 +43,11 @@ export interface MadeThumbnails {
   thumbnails: Thumbnail[];
   placeholder: string;
 }
+
+/** Longest side over shortest side: beyond it the decoder's per-row work dwarfs the pixels (a 1×50,000,000 PNG). */
+export const MAX_ASPECT_RATIO = 200;
+/** Decodes that may wait behind the running ones, per process; more get 503 with Retry-After. */
+export const DECODE_QUEUE_LENGTH = 16;
 
 const mb = (bytes: number) => `${Math.ceil(bytes / 1e6)} MB`;
 
@@ -61,7 +75,7 @@ export class ImageProcessor {
   constructor(config: AppConfig) {
     this.maxInputPixels = config.maxInputPixels;
     this.budget = decodeBudget(config.maxInputPixels);
-    this.gate = new DecodeGate(Math.min(4, Math.max(1, availableParallelism())), this.budget);
+    this.gate = new DecodeGate(Math.min(4, Math.max(1, availableParallelism())), this.budget, DECODE_QUEUE_LENGTH);
   }
 
   /**
@@ -87,8 +101,11 @@ export class ImageProcessor {
     const oriented = metadata.autoOrient ?? { width: metadata.width, height: metadata.height };
     const info: ImageInfo = { format: kind, width: oriented.width, height: oriented.height };
 
+    if (kind === 'jpeg') this.checkScans(await readFile(path));
     const input = () =>
-      sharp(path, { limitInputPixels: this.maxInputPixels, failOn: 'truncated', sequentialRead: true }).autoOrient();
+      sharp(path, { limitInputPixels: this.maxInputPixels, failOn: 'truncated', sequentialRead: true })
+        .timeout({ seconds: SHARP_TIMEOUT_SECONDS })
+        .autoOrient();
     return this.gate.run(this.weight(metadata, oriented, heights), async () => {
       if (heights.length === 0) {
         // One full, sequential decode to a tiny output: finds corrupt and truncated data without holding the image.
@@ -114,8 +131,12 @@ export class ImageProcessor {
     heights: readonly number[],
     formats: readonly ThumbnailFormat[],
   ): Promise<MadeThumbnails> {
-    const input = () => sharp(original, { limitInputPixels: this.maxInputPixels, failOn: 'none' }).autoOrient();
+    const input = () =>
+      sharp(original, { limitInputPixels: this.maxInputPixels, failOn: 'none' })
+        .timeout({ seconds: SHARP_TIMEOUT_SECONDS })
+        .autoOrient();
     const metadata = await sharp(original, { limitInputPixels: this.maxInputPixels }).metadata(); // header only
+    if (metadata.format === 'jpeg') this.checkScans(original); // kept before this check existed
     const oriented = metadata.autoOrient ?? { width: metadata.width, height: metadata.height };
     return this.gate.run(this.weight(metadata, oriented, heights), async () => {
       const top = await this.toLargest(input(), heights).raw().toBuffer({ resolveWithObject: true });
@@ -136,6 +157,12 @@ export class ImageProcessor {
       throw new InvalidImageError(`The file is not a readable ${kind.toUpperCase()} image`);
     }
     if (metadata.width * metadata.height > this.maxInputPixels) throw this.tooManyPixels(metadata);
+    const [long, short] = [Math.max(metadata.width, metadata.height), Math.min(metadata.width, metadata.height)];
+    if (long / short > MAX_ASPECT_RATIO) {
+      throw new InvalidImageError(
+        `The ${metadata.width}×${metadata.height} image is too narrow; sides may differ by a factor of ${MAX_ASPECT_RATIO} at most`,
+      );
+    }
     const cost = decodeCost(metadata);
     const bytes = Math.max(cost.decodedBytes, cost.residentBytes);
     if (bytes > this.budget) {
@@ -151,6 +178,15 @@ export class ImageProcessor {
       );
     }
     return metadata;
+  }
+
+  /** Refuses a JPEG with more scans than any encoder writes, before it is decoded. */
+  private checkScans(data: Buffer): void {
+    if (countJpegScans(data) > MAX_JPEG_SCANS) {
+      throw new InvalidImageError(
+        `The JPEG image has more than ${MAX_JPEG_SCANS} scans; save it as a baseline or standard progressive JPEG`,
+      );
+    }
   }
 
   private tooManyPixels(size?: { width: number; height: number }): InvalidImageError {

@@ -38,8 +38,11 @@ export function servedSize(full: { width: number; height: number }, height: numb
   return { width: Math.max(1, Math.round((full.width * height) / full.height)), height };
 }
 
+/** Every sharp pipeline that decodes or encodes is stopped after this long (sharp's `timeout`). */
+export const SHARP_TIMEOUT_SECONDS = 30;
+
 const rawInput = (pixels: Pixels, limitInputPixels: number) =>
-  sharp(pixels.data, { raw: pixels.info, limitInputPixels });
+  sharp(pixels.data, { raw: pixels.info, limitInputPixels }).timeout({ seconds: SHARP_TIMEOUT_SECONDS });
 
 /**
  * Encodes every (height, format) from one decoded intermediate at least as large as the largest thumbnail:

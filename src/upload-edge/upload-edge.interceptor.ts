@@ -11,7 +11,7 @@ import {
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { catchError, concatMap, type Observable } from 'rxjs';
+import { catchError, concatMap, finalize, type Observable } from 'rxjs';
 import type { AuthenticatedRequest } from '../auth/current-user.decorator.js';
 import { AppConfig } from '../config/config.js';
 import { UploadGate } from './upload-gate.js';
@@ -60,8 +60,13 @@ export class UploadEdgeInterceptor implements NestInterceptor {
             HttpStatus.SERVICE_UNAVAILABLE,
           );
     }
-    // Held until the connection is done with this request (a 413 may still be discarding its body).
-    response.once('close', slot.release);
+    // Held until the connection is done with this request (a 413 may still be discarding its body) AND the
+    // handler is done with its decode: a client that disconnects does not free the slot while its decode runs.
+    let holders = 2;
+    const release = () => {
+      if (--holders === 0) slot.release();
+    };
+    response.once('close', release);
     const removeSpooled = () => this.spool.remove((request as { file?: { path?: string } }).file?.path);
 
     return next.handle().pipe(
@@ -83,6 +88,7 @@ export class UploadEdgeInterceptor implements NestInterceptor {
         await removeSpooled();
         throw error;
       }),
+      finalize(release),
     );
   }
 }
