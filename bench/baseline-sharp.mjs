@@ -1,5 +1,5 @@
 // Baseline for uploads: raw sharp in-process, CONCURRENCY at a time, reading the file's header and making its
-// 200 and 400 px thumbnails (same encoder settings as the project) from the same file. No HTTP, no storage.
+// 200 and 400 px thumbnails in JPEG and WebP (same encoder settings as the project) from the same file. No HTTP, no storage.
 // Prints {images, seconds}. Usage: node bench/baseline-sharp.mjs FILE COUNT CONCURRENCY
 import { performance } from 'node:perf_hooks';
 import sharp from 'sharp';
@@ -10,10 +10,12 @@ sharp.cache(false); // every upload is a new file: no cached decode
 async function thumbnails() {
   const input = sharp(file);
   await input.metadata();
+  // Like the upload (THUMBNAIL_FORMATS default): each height in the original's format and in WebP.
   await Promise.all(
-    [200, 400].map((height) =>
+    [200, 400].flatMap((height) => [
       input.clone().autoOrient().resize({ height }).jpeg({ quality: 82, mozjpeg: true }).toBuffer(),
-    ),
+      input.clone().autoOrient().resize({ height }).webp({ quality: 80, effort: 4 }).toBuffer(),
+    ]),
   );
 }
 

@@ -182,6 +182,20 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('takes THUMBNAIL_FORMATS: WebP and AVIF by default, best first, "none" for none, nothing unknown', () => {
+    const formats = (value?: string) =>
+      loadConfig({ DATA_DIR: dataDir(), ...(value === undefined ? {} : { THUMBNAIL_FORMATS: value }) })
+        .thumbnailFormats;
+    expect(formats()).toEqual(['avif', 'webp']);
+    expect(formats('')).toEqual(['avif', 'webp']);
+    expect(formats('webp')).toEqual(['webp']);
+    expect(formats(' WebP , avif,webp ')).toEqual(['avif', 'webp']);
+    expect(formats('none')).toEqual([]);
+    expect(problems({ THUMBNAIL_FORMATS: 'webp,gif' })).toEqual([
+      'THUMBNAIL_FORMATS.1: each must be avif or webp (comma-separated), or none',
+    ]);
+  });
+
   it('derives PUBLIC_URL from PORT and trims a trailing slash', () => {
     expect(loadConfig({ DATA_DIR: dataDir(), PORT: '8080' }).publicUrl).toBe('http://localhost:8080');
     expect(loadConfig({ DATA_DIR: dataDir(), PUBLIC_URL: 'https://img.example.com/' }).publicUrl).toBe(

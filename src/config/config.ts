@@ -49,6 +49,8 @@ export class AppConfig {
   /** Memory for hot small files on the serving path (0: none), and the largest file kept there. */
   readonly mediaCacheBytes!: number;
   readonly mediaCacheFileBytes!: number;
+  /** Thumbnail formats made besides the original's own (THUMBNAIL_FORMATS), best first, no repeats. */
+  readonly thumbnailFormats!: ReadonlyArray<'avif' | 'webp'>;
   readonly admin?: { username: string; password: string };
   readonly logLevel!: LogLevel;
   /** Express "trust proxy": false, a hop count, or addresses/subnets (never "every hop"). */
@@ -125,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     maxInputPixels: e.MAX_INPUT_PIXELS,
     mediaCacheBytes: e.MEDIA_CACHE_BYTES,
     mediaCacheFileBytes: e.MEDIA_CACHE_FILE_BYTES,
+    thumbnailFormats: (['avif', 'webp'] as const).filter((format) => e.THUMBNAIL_FORMATS.includes(format)),
     admin: e.ADMIN_USERNAME ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD! } : undefined,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,

@@ -77,6 +77,19 @@ export const envSchema = z
       .max(16 * 1024 * MiB)
       .default(64 * MiB),
     MEDIA_CACHE_FILE_BYTES: positiveInt(256 * 1024, 64 * MiB),
+    // Thumbnail formats made besides the original's own, for browsers whose Accept names them: "none" for none.
+    THUMBNAIL_FORMATS: optionalString.pipe(
+      z
+        .string()
+        .default('webp,avif')
+        .transform((v) =>
+          v
+            .split(',')
+            .map((s) => s.trim().toLowerCase())
+            .filter((s) => s !== '' && s !== 'none'),
+        )
+        .pipe(z.array(z.enum(['avif', 'webp'], { error: 'each must be avif or webp (comma-separated), or none' }))),
+    ),
     ADMIN_USERNAME: optionalString.pipe(z.string().max(100).optional()),
     ADMIN_PASSWORD: optionalString.pipe(z.string().min(8, 'must be at least 8 characters').optional()),
     TRUST_PROXY: z

@@ -49,6 +49,10 @@ export class Image extends BaseEntity {
   @Column({ type: 'text', array: true, default: () => "'{}'" })
   storedKeys: string[];
 
+  /** ThumbHash of the image, base64 (about 25 bytes); null until made (images older than placeholders). */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  placeholder: string | null;
+
   /** Millisecond precision so that the opaque cursor (a JS Date) round-trips exactly. */
   @Column({ type: 'timestamptz', precision: 3 })
   createdAt: Date;

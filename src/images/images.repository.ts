@@ -9,7 +9,7 @@ import { Image } from './image.entity.js';
 /** What an Image response is made of. */
 export type ImageRow = Pick<
   Image,
-  'id' | 'title' | 'description' | 'format' | 'width' | 'height' | 'bytes' | 'createdAt'
+  'id' | 'title' | 'description' | 'format' | 'width' | 'height' | 'bytes' | 'placeholder' | 'createdAt'
 >;
 
 /** The images queries that TypeORM's repository API does not say well. */
@@ -25,7 +25,7 @@ export class ImagesRepository {
   async page(ownerId: string, limit: number, after?: Cursor): Promise<ImageRow[]> {
     const pool = (this.images.manager.connection.driver as PostgresDriver).master as Pool;
     const { rows } = await pool.query<ImageRow>(
-      `SELECT id, title, description, format, width, height, bytes, "createdAt" FROM images
+      `SELECT id, title, description, format, width, height, bytes, placeholder, "createdAt" FROM images
         WHERE "ownerId" = $1 ${after ? 'AND ("createdAt", id) < ($3, $4)' : ''}
         ORDER BY "createdAt" DESC, id DESC LIMIT $2`,
       after ? [ownerId, limit, after.createdAt, after.id] : [ownerId, limit],

@@ -8,8 +8,8 @@ import { CommitOutcomeUnknownError, transactionOrNothing } from '../common/datab
 import { AppConfig } from '../config/config.js';
 import { PermanentLinks } from '../links/permanent-links.js';
 import { Metrics } from '../observability/metrics.js';
-import { ImageProcessor } from '../media/image-processor.js';
-import { imagePrefix, originalKey, thumbnailKey } from '../storage/keys.js';
+import { ImageProcessor, servedSize } from '../media/image-processor.js';
+import { imagePrefix, originalKey } from '../storage/keys.js';
 import { Storage } from '../storage/storage.js';
 import type { TierView } from '../tiers/tier-view.js';
 import { TierUploadTooLargeError } from '../usage/usage.errors.js';
@@ -20,7 +20,7 @@ import { ImageLookup } from './image-lookup.service.js';
 import { Image } from './image.entity.js';
 import { ImageNotFoundError } from './images.errors.js';
 import { type ImageRow, ImagesRepository } from './images.repository.js';
-import { ThumbnailsService } from './thumbnails.service.js';
+import { keyOf, ThumbnailsService } from './thumbnails.service.js';
 
 export interface Owner {
   id: string;
@@ -62,11 +62,12 @@ export class ImagesService {
       throw new TierUploadTooLargeError(maxUploadBytes);
     }
     const plan = this.thumbnails.forUpload(owner.tier);
-    const { info, thumbnails } = await this.processor.prepare(tempPath, plan.heights);
-    plan.made(thumbnails.size);
+    // With the original's format: the formats cheap enough for the upload (WebP), and the placeholder.
+    const { info, thumbnails, placeholder } = await this.processor.prepare(tempPath, plan.heights, plan.formats);
+    plan.made(thumbnails.length);
     const id = randomUUID();
     let storedBytes = file.size;
-    for (const data of thumbnails.values()) storedBytes += data.length;
+    for (const t of thumbnails) storedBytes += t.data.length;
     const reservation = await this.usage.reserve(owner.id, owner.tier, storedBytes);
     const image = this.images.create({
       id,
@@ -78,14 +79,15 @@ export class ImagesService {
       height: info.height,
       bytes: file.size,
       storedBytes,
-      storedKeys: [...thumbnails.keys()].map((height) => thumbnailKey(id, height)),
+      storedKeys: thumbnails.map((t) => keyOf(id, t.height, info.format, t.format)),
+      placeholder,
       createdAt: this.clock.now(),
     });
     try {
       // Written side by side (each is fsynced); all settled before a failure cleans up, so nothing is orphaned.
       const written = await Promise.allSettled([
         this.storage.putFile(originalKey(id), tempPath),
-        ...[...thumbnails].map(([height, data]) => this.storage.putBuffer(thumbnailKey(id, height), data)),
+        ...thumbnails.map((t) => this.storage.putBuffer(keyOf(id, t.height, info.format, t.format), t.data)),
       ]);
       const failed = written.find((result): result is PromiseRejectedResult => result.status === 'rejected');
       if (failed) throw failed.reason;
@@ -175,9 +177,11 @@ export class ImagesService {
       height: image.height,
       bytes: image.bytes,
       createdAt: image.createdAt.toISOString(),
+      placeholder: image.placeholder,
       links: {
         thumbnails: tier.thumbnailHeights.map((height) => ({
           height,
+          width: servedSize(image, height).width,
           url: this.links.url(image.id, `${height}`, image.format),
         })),
         original: tier.originalLink ? this.links.url(image.id, 'original', image.format) : null,

@@ -1,6 +1,7 @@
 import { Injectable, type OnModuleInit, Optional } from '@nestjs/common';
+import { AppConfig } from '../config/config.js';
 import { JobQueue } from '../jobs/job-queue.js';
-import type { ImageFormat } from '../media/image-format.js';
+import type { ExtraFormat, ImageFormat, ThumbnailFormat } from '../media/image-format.js';
 import { Metrics } from '../observability/metrics.js';
 import { ImageProcessor } from '../media/image-processor.js';
 import { imagePrefix, originalKey, thumbnailKey } from '../storage/keys.js';
@@ -14,23 +15,35 @@ import { ImageLookup } from './image-lookup.service.js';
 export interface UploadThumbnails {
   /** The heights the upload's validating decode makes now (one decode per upload), stored with the original. */
   heights: number[];
+  /** The formats it makes them in besides the original's (WebP: about the cost of a JPEG). */
+  formats: readonly ExtraFormat[];
   /** Reports that `count` of them were made (the thumbnail metric). */
   made(count: number): void;
-  /** Once the image (row and files) is stored: whatever is left to do (queue the job for the workers). */
+  /** Once the image (row and files) is stored: whatever is left to do (queue the job for the workers, AVIF). */
   afterStored(imageId: string): Promise<void>;
 }
 
+/** The storage key of a thumbnail in `as` (its original's format: the key it always had). */
+export const keyOf = (imageId: string, height: number, format: ImageFormat, as: ThumbnailFormat) =>
+  thumbnailKey(imageId, height, as === format ? undefined : (as as ExtraFormat));
+
 /**
- * Thumbnails are made once and kept in storage, and this service is the one place that decides who makes
- * them: `forUpload` says what an upload does (in-process, its own decode makes the owner's heights; with
- * worker processes, a queued job does, `runsInWorkers` being a detail of the queue behind it), and a
- * request for one not made yet makes it on the spot (`open`), concurrent requests for the same thumbnail
- * in this process sharing that one piece of work. (Across instances the work may be repeated, harmlessly:
- * the result is the same and the write is atomic.)
+ * Thumbnails are made once and kept in storage, in the original's format and in THUMBNAIL_FORMATS. The
+ * original's format and WebP cost about the same to encode, so they are made together (by the upload's
+ * decode, the upload job, or the first request that wants one); AVIF costs several times that and is only
+ * ever made in the background ('make-background-formats'), served once it exists. Concurrent requests for the
+ * same thumbnail in this process share one piece of work. (Across instances the work may be repeated,
+ * harmlessly: the result is the same and the write is atomic.)
  */
 @Injectable()
 export class ThumbnailsService implements OnModuleInit {
   private readonly inFlight = new Map<string, Promise<boolean>>();
+  /** Images whose background formats are queued here and not done yet: one job each, however many requests. */
+  private readonly queued = new Set<string>();
+  /** Made with the original's format, on the request path or with the upload. */
+  readonly foreground: readonly ExtraFormat[];
+  /** Made in the background only. */
+  readonly background: readonly ExtraFormat[];
 
   constructor(
     private readonly storage: Storage,
@@ -38,88 +51,149 @@ export class ThumbnailsService implements OnModuleInit {
     private readonly jobs: JobQueue,
     private readonly lookup: ImageLookup,
     private readonly principals: PrincipalCache,
+    config: AppConfig,
     private readonly usage: UsageService,
     @Optional() private readonly metrics?: Metrics,
-  ) {}
-
-  onModuleInit(): void {
-    this.jobs.register('make-thumbnails', ({ imageId }) => this.makeGranted(imageId));
+  ) {
+    this.foreground = config.thumbnailFormats.filter((format) => format !== 'avif');
+    this.background = config.thumbnailFormats.filter((format) => format === 'avif');
   }
 
-  /** The one decision of who makes an upload's thumbnails (see UploadThumbnails). */
+  onModuleInit(): void {
+    this.jobs.register('make-thumbnails', ({ imageId }) => this.makeGranted(imageId, true));
+    this.jobs.register('make-background-formats', ({ imageId }) => this.makeGranted(imageId, false));
+  }
+
+  /**
+   * The one decision of who makes an upload's thumbnails (see UploadThumbnails): in-process, the upload's
+   * decode makes the owner's heights in the original's format and the foreground formats, and a background
+   * job the slow ones; with worker processes, a queued job makes all of them.
+   */
   forUpload(tier: TierView): UploadThumbnails {
     if (this.jobs.runsInWorkers) {
       return {
         heights: [],
+        formats: [],
         made: () => undefined,
         afterStored: (imageId) => this.jobs.enqueue('make-thumbnails', { imageId }),
       };
     }
     const heights = tier.thumbnailHeights;
     const timer = heights.length ? this.metrics?.thumbnailTimer() : undefined;
-    return { heights, made: (count) => timer?.(count), afterStored: () => Promise.resolve() };
-  }
-
-  /** The stored thumbnail, made now if missing; null when the image (or its original) is gone. */
-  async open(imageId: string, format: ImageFormat, height: number): Promise<StoredObject | null> {
-    const key = thumbnailKey(imageId, height);
-    const stored = await this.storage.get(key);
-    if (stored) return stored;
-    if (!(await this.make(imageId, format, [height]))) return null;
-    return this.storage.get(key);
+    return {
+      heights,
+      formats: this.foreground,
+      made: (count) => timer?.(count),
+      afterStored: (imageId) => Promise.resolve(heights.length ? this.wantBackground(imageId) : undefined),
+    };
   }
 
   /**
-   * Makes those of `heights` that are not stored yet, from one decode of the original; false when the
-   * original is gone. A height already being made here is waited for, not made twice.
+   * The stored thumbnail in `as`, made now if missing (the original's format or a foreground one); null when
+   * the image (or its original) is gone. A background format is never made here: null when it is not made
+   * yet (the caller serves another format and calls `wantBackground`).
    */
-  async make(imageId: string, format: ImageFormat, heights: number[]): Promise<boolean> {
+  async open(
+    imageId: string,
+    format: ImageFormat,
+    height: number,
+    as: ThumbnailFormat = format,
+  ): Promise<StoredObject | null> {
+    const key = keyOf(imageId, height, format, as);
+    const stored = await this.storage.get(key);
+    if (stored || this.background.includes(as as ExtraFormat)) return stored;
+    if (!(await this.make(imageId, format, [height], [format, ...this.foreground]))) return null;
+    return this.storage.get(key);
+  }
+
+  /** Queues the background formats of an image (once per image until done); a request never waits for it. */
+  wantBackground(imageId: string): void {
+    if (this.background.length === 0 || this.queued.has(imageId)) return;
+    this.queued.add(imageId);
+    this.jobs.enqueue('make-background-formats', { imageId }).catch(() => this.queued.delete(imageId));
+    // In-process the handler clears the mark when done; with workers, a lost job may be asked for again later.
+    if (this.jobs.runsInWorkers) setTimeout(() => this.queued.delete(imageId), 60_000).unref();
+  }
+
+  /**
+   * Makes those of `heights` × `formats` that are not stored yet, from one decode of the original; false when
+   * the original is gone. A thumbnail already being made here is waited for, not made twice.
+   */
+  async make(
+    imageId: string,
+    format: ImageFormat,
+    heights: readonly number[],
+    formats: readonly ThumbnailFormat[],
+  ): Promise<boolean> {
     const waits: Array<Promise<boolean>> = [];
-    const todo: number[] = [];
+    const todo: Array<[number, ThumbnailFormat]> = [];
     for (const height of heights) {
-      const running = this.inFlight.get(thumbnailKey(imageId, height));
-      if (running) waits.push(running);
-      else todo.push(height);
+      for (const as of formats) {
+        const running = this.inFlight.get(keyOf(imageId, height, format, as));
+        if (running) waits.push(running);
+        else todo.push([height, as]);
+      }
     }
     if (todo.length > 0) {
-      const work = this.produce(imageId, format, todo).finally(() => {
-        for (const height of todo) this.inFlight.delete(thumbnailKey(imageId, height));
-      });
-      for (const height of todo) this.inFlight.set(thumbnailKey(imageId, height), work);
+      const keys = todo.map(([height, as]) => keyOf(imageId, height, format, as));
+      const work = this.produce(imageId, format, todo).finally(() => keys.forEach((key) => this.inFlight.delete(key)));
+      for (const key of keys) this.inFlight.set(key, work);
       waits.push(work);
     }
     return (await Promise.all(waits)).every(Boolean);
   }
 
-  private async produce(imageId: string, format: ImageFormat, heights: number[]): Promise<boolean> {
-    const missing: number[] = [];
-    for (const height of heights) {
-      if (!(await this.storage.exists(thumbnailKey(imageId, height)))) missing.push(height);
+  private async produce(
+    imageId: string,
+    format: ImageFormat,
+    wanted: Array<[number, ThumbnailFormat]>,
+  ): Promise<boolean> {
+    const missing: Array<[number, ThumbnailFormat]> = [];
+    for (const [height, as] of wanted) {
+      if (!(await this.storage.exists(keyOf(imageId, height, format, as)))) missing.push([height, as]);
     }
     if (missing.length === 0) return true;
     const made = this.metrics?.thumbnailTimer();
     const original = await this.storage.read(originalKey(imageId));
     if (!original) return false;
-    const thumbnails = await this.processor.thumbnails(original, missing, format);
-    for (const [height, data] of thumbnails) {
-      await this.storage.putBuffer(thumbnailKey(imageId, height), data);
+    const heights = [...new Set(missing.map(([height]) => height))];
+    const formats = [...new Set(missing.map(([, as]) => as))];
+    const { thumbnails, placeholder } = await this.processor.thumbnails(original, heights, formats);
+    const kept = thumbnails.filter((t) => missing.some(([height, as]) => height === t.height && as === t.format));
+    for (const t of kept) {
+      const key = keyOf(imageId, t.height, format, t.format);
+      await this.storage.putBuffer(key, t.data);
       // Kept bytes count toward the owner's quota (once per key, should another instance make it too).
-      await this.usage.addStored(imageId, thumbnailKey(imageId, height), data.length);
+      await this.usage.addStored(imageId, key, t.data.length);
     }
-    made?.(thumbnails.size);
+    made?.(kept.length);
     // Deleted while we worked? Then what we just wrote is an orphan: remove it again.
     if (!(await this.storage.exists(originalKey(imageId)))) {
       await this.storage.deletePrefix(imagePrefix(imageId));
       return false;
     }
+    // Images from before placeholders get theirs from the first decode that comes their way.
+    await this.lookup.fillPlaceholder(imageId, placeholder);
     return true;
   }
 
-  /** Job handler: every height the owner's tier grants now. */
-  private async makeGranted(imageId: string): Promise<void> {
-    const image = await this.lookup.find(imageId);
-    const owner = image && (await this.principals.forUser(image.ownerId));
-    if (!image || !owner?.tier.thumbnailHeights.length) return;
-    await this.make(imageId, image.format, owner.tier.thumbnailHeights);
+  /** Job handlers: every height the owner's tier grants now, in the foreground formats or the background ones. */
+  private async makeGranted(imageId: string, foreground: boolean): Promise<void> {
+    try {
+      const image = await this.lookup.find(imageId);
+      const owner = image && (await this.principals.forUser(image.ownerId));
+      if (!image || !owner?.tier.thumbnailHeights.length) return;
+      const heights = owner.tier.thumbnailHeights;
+      if (!foreground) {
+        await this.make(imageId, image.format, heights, this.background);
+        return;
+      }
+      // The upload's job (workers): what serves first, then the slow formats in the same worker.
+      if (await this.make(imageId, image.format, heights, [image.format, ...this.foreground])) {
+        await this.make(imageId, image.format, heights, this.background);
+      }
+    } finally {
+      if (!foreground) this.queued.delete(imageId);
+    }
   }
 }

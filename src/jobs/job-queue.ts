@@ -6,6 +6,8 @@ import { Metrics } from '../observability/metrics.js';
 export interface JobPayloads {
   /** Make the thumbnails the owner's tier grants for a freshly uploaded image. */
   'make-thumbnails': { imageId: string };
+  /** Make the formats that are too slow for a request (AVIF) of an image's granted heights. */
+  'make-background-formats': { imageId: string };
 }
 export type JobName = keyof JobPayloads;
 export type JobHandler<N extends JobName> = (payload: JobPayloads[N]) => Promise<void>;

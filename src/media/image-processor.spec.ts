@@ -34,10 +34,10 @@ describe('ImageProcessor.thumbnails', () => {
     const original = await sharp({ create: { width: 1000, height: 750, channels: 3, background: '#369' } })
       .jpeg()
       .toBuffer();
-    const out = await processor.thumbnails(original, [200, 400, 1000, 333], 'jpeg');
+    const out = await processor.thumbnails(original, [200, 400, 1000, 333], ['jpeg']);
     const sizes = await Promise.all(
-      [...out.entries()].map(async ([h, data]) => [
-        h,
+      out.thumbnails.map(async ({ height, data }) => [
+        height,
         (await sharp(data).metadata()).width,
         (await sharp(data).metadata()).height,
       ]),
@@ -56,8 +56,13 @@ describe('ImageProcessor.thumbnails', () => {
     })
       .png()
       .toBuffer();
-    const [thumb] = (await processor.thumbnails(original, [100], 'png')).values();
-    expect(await sharp(thumb).metadata()).toMatchObject({ format: 'png', width: 100, height: 100, hasAlpha: true });
+    const [thumb] = (await processor.thumbnails(original, [100], ['png'])).thumbnails;
+    expect(await sharp(thumb.data).metadata()).toMatchObject({
+      format: 'png',
+      width: 100,
+      height: 100,
+      hasAlpha: true,
+    });
   });
 });
 
@@ -110,7 +115,8 @@ describe('ImageProcessor.prepare (uploads)', () => {
     const path = file('photo.jpg', await flat(1200, 900).jpeg().toBuffer());
     const { info, thumbnails } = await processor.prepare(path, [400, 200]);
     expect(info).toEqual({ format: 'jpeg', width: 1200, height: 900 });
-    const sizes = await Promise.all([200, 400].map(async (h) => sharp(thumbnails.get(h)).metadata()));
+    const byHeight = (h: number) => thumbnails.find((t) => t.height === h)!.data;
+    const sizes = await Promise.all([200, 400].map(async (h) => sharp(byHeight(h)).metadata()));
     expect(sizes.map((m) => [m.format, m.width, m.height])).toEqual([
       ['jpeg', 267, 200],
       ['jpeg', 533, 400],

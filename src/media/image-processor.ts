@@ -1,13 +1,25 @@
 import { Injectable } from '@nestjs/common';
 import { open, readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
+import sharp, { type Metadata, type Sharp } from 'sharp';
 import { AppConfig } from '../config/config.js';
+import { BYTES_PER_SAMPLE, decodeBudget, decodeCost } from './decode-cost.js';
 import { DecodeGate } from './decode-gate.js';
-import type { ImageFormat } from './image-format.js';
+import type { ExtraFormat, ImageFormat, ThumbnailFormat } from './image-format.js';
 import { countJpegScans, MAX_JPEG_SCANS } from './jpeg-scans.js';
 import { InvalidImageError, UnsupportedImageError } from './media.errors.js';
+import {
+  type Pixels,
+  PLACEHOLDER_SIDE,
+  placeholderOf,
+  render,
+  SHARP_TIMEOUT_SECONDS,
+  type Thumbnail,
+} from './render.js';
 import { pngSize, sniff } from './sniff.js';
+
+export { decodeBudget, decodeCost, type DecodeCost } from './decode-cost.js';
+export { SHARP_TIMEOUT_SECONDS, servedSize, type Thumbnail } from './render.js';
 
 export { sniff } from './sniff.js';
 
@@ -18,69 +30,26 @@ export interface ImageInfo {
   height: number;
 }
 
-/** What an upload gives: its description, and the thumbnails made in the same decode (height → file). */
+/** What an upload gives: its description, the thumbnails and the placeholder made in the same decode. */
 export interface PreparedImage {
   info: ImageInfo;
-  thumbnails: Map<number, Buffer>;
+  thumbnails: Thumbnail[];
+  /** ThumbHash, base64 (see placeholderOf). */
+  placeholder: string;
 }
 
-/** What decoding an image costs, from its header alone. */
-export interface DecodeCost {
-  /** Every sample the decoder produces: width × height × channels × bytes per sample. */
-  decodedBytes: number;
-  /**
-   * What the decoder holds at once. Interlaced (Adam7) PNGs are decoded whole in memory (every pass touches
-   * every row), progressive JPEGs keep all their DCT coefficients (2 bytes a sample, chroma subsampled);
-   * anything else is read in sequence, a window of rows at a time.
-   */
-  residentBytes: number;
-  /** Interlaced PNG or progressive JPEG. */
-  interlaced: boolean;
+/** Thumbnails made from a stored original, and its placeholder (from the same decode). */
+export interface MadeThumbnails {
+  thumbnails: Thumbnail[];
+  placeholder: string;
 }
-
-const MiB = 1024 * 1024;
-const BYTES_PER_SAMPLE: Record<string, number> = { uchar: 1, char: 1, ushort: 2, short: 2, uint: 4, int: 4, float: 4 };
-/** Samples per pixel kept by a JPEG decoder for each chroma subsampling (luma + two chroma planes). */
-const JPEG_PLANES: Record<string, number> = { '4:4:4': 3, '4:2:2': 2, '4:4:0': 2, '4:2:0': 1.5, '4:1:1': 1.5 };
-
-/** What decoding costs, from the header's size, channels, sample format and interlacing (sharp's metadata). */
-export function decodeCost(
-  metadata: Pick<
-    Metadata,
-    'format' | 'width' | 'height' | 'channels' | 'depth' | 'isProgressive' | 'chromaSubsampling'
-  >,
-): DecodeCost {
-  const pixels = metadata.width * metadata.height;
-  const channels = metadata.channels ?? 3;
-  const decodedBytes = pixels * channels * (BYTES_PER_SAMPLE[metadata.depth ?? 'uchar'] ?? 4);
-  const interlaced = metadata.isProgressive === true;
-  let residentBytes: number;
-  if (interlaced && metadata.format === 'png') residentBytes = decodedBytes;
-  else if (interlaced && metadata.format === 'jpeg') {
-    const planes = channels === 4 ? 4 : (JPEG_PLANES[metadata.chromaSubsampling ?? ''] ?? channels);
-    residentBytes = Math.ceil(pixels * planes * 2);
-  } else {
-    // Read in sequence: a window of rows (libvips' strip cache and the shrink) in flight, a few MiB at least.
-    residentBytes = Math.min(decodedBytes, Math.max(4 * MiB, (decodedBytes / metadata.height) * 256));
-  }
-  return { decodedBytes, residentBytes, interlaced };
-}
-
-/** The decode budget in bytes: what the largest accepted image costs as 8-bit RGBA (MAX_INPUT_PIXELS × 4). */
-export const decodeBudget = (maxInputPixels: number): number => maxInputPixels * 4;
 
 /** Longest side over shortest side: beyond it the decoder's per-row work dwarfs the pixels (a 1×50,000,000 PNG). */
 export const MAX_ASPECT_RATIO = 200;
-/** Every sharp pipeline that decodes or encodes is stopped after this long (sharp's `timeout`). */
-export const SHARP_TIMEOUT_SECONDS = 30;
 /** Decodes that may wait behind the running ones, per process; more get 503 with Retry-After. */
 export const DECODE_QUEUE_LENGTH = 16;
 
 const mb = (bytes: number) => `${Math.ceil(bytes / 1e6)} MB`;
-const THUMBNAIL_OPTIONS = {
-  png: { compressionLevel: 6, adaptiveFiltering: true },
-  jpeg: { quality: 82, mozjpeg: true },
-};
 
 // Every input is seen once (uploads) or rarely (thumbnails, kept after): libvips' operation cache would only
 // hold memory.
@@ -111,10 +80,11 @@ export class ImageProcessor {
 
   /**
    * Validates an uploaded file (415 for other formats, 400 for everything that is not a sound PNG or JPEG
-   * within the limits) and makes its thumbnails `heights` high in the same decode. With no heights, the
-   * validating decode goes to a 16 px output.
+   * within the limits) and makes its thumbnails `heights` high, in its own format and in `extras`, and its
+   * placeholder, all in the same decode. With no heights, the validating decode goes to the placeholder's
+   * 100 px.
    */
-  async prepare(path: string, heights: readonly number[]): Promise<PreparedImage> {
+  async prepare(path: string, heights: readonly number[], extras: readonly ExtraFormat[] = []): Promise<PreparedImage> {
     const head = Buffer.alloc(64);
     const file = await open(path, 'r');
     try {
@@ -139,30 +109,39 @@ export class ImageProcessor {
     return this.gate.run(this.weight(metadata, oriented, heights), async () => {
       if (heights.length === 0) {
         // One full, sequential decode to a tiny output: finds corrupt and truncated data without holding the image.
-        await this.decode(input().resize(16, 16, { fit: 'inside' }), kind);
-        return { info, thumbnails: new Map() };
+        const small = await this.decode(
+          input().resize(PLACEHOLDER_SIDE, PLACEHOLDER_SIDE, { fit: 'inside', withoutEnlargement: true }),
+          kind,
+        );
+        return { info, thumbnails: [], placeholder: await placeholderOf(small, this.maxInputPixels) };
       }
-      return { info, thumbnails: await this.render(input(), oriented, heights, kind, true) };
+      const top = await this.decode(this.toLargest(input(), heights), kind);
+      return { info, ...(await this.fromPixels(top, oriented, heights, [kind, ...extras])) };
     });
   }
 
   /**
    * Thumbnails `heights` pixels high (never enlarged), width in proportion, EXIF orientation applied,
-   * metadata stripped, in the original's format (PNG keeps its alpha channel), from a stored original.
-   * The original is decoded once, straight to the largest height (JPEG shrink-on-load), and the smaller
-   * ones are made from that.
+   * metadata stripped, in each of `formats` (alpha kept where the format has it), and the placeholder, from a
+   * stored original. The original is decoded once, straight to the largest height (JPEG shrink-on-load), and
+   * every thumbnail is made from that.
    */
-  async thumbnails(original: Buffer, heights: number[], format: ImageFormat): Promise<Map<number, Buffer>> {
+  async thumbnails(
+    original: Buffer,
+    heights: readonly number[],
+    formats: readonly ThumbnailFormat[],
+  ): Promise<MadeThumbnails> {
     const input = () =>
       sharp(original, { limitInputPixels: this.maxInputPixels, failOn: 'none' })
         .timeout({ seconds: SHARP_TIMEOUT_SECONDS })
         .autoOrient();
     const metadata = await sharp(original, { limitInputPixels: this.maxInputPixels }).metadata(); // header only
-    if (format === 'jpeg') this.checkScans(original); // kept before this check existed
+    if (metadata.format === 'jpeg') this.checkScans(original); // kept before this check existed
     const oriented = metadata.autoOrient ?? { width: metadata.width, height: metadata.height };
-    return this.gate.run(this.weight(metadata, oriented, heights), () =>
-      this.render(input(), oriented, heights, format, false),
-    );
+    return this.gate.run(this.weight(metadata, oriented, heights), async () => {
+      const top = await this.toLargest(input(), heights).raw().toBuffer({ resolveWithObject: true });
+      return this.fromPixels(top, oriented, heights, formats);
+    });
   }
 
   /** The header, checked: readable as `kind`, at most MAX_INPUT_PIXELS pixels, decodable within the budget. */
@@ -221,12 +200,12 @@ export class ImageProcessor {
 
   /** Bytes a piece of work may hold: the decoder's share plus the intermediate at the largest height. */
   private weight(metadata: Metadata, oriented: { width: number; height: number }, heights: readonly number[]): number {
-    const top = Math.min(Math.max(16, ...heights), oriented.height);
+    const top = Math.min(Math.max(PLACEHOLDER_SIDE, ...heights), oriented.height);
     const intermediate = Math.ceil((oriented.width * top) / oriented.height) * top * (metadata.channels ?? 4);
     return decodeCost(metadata).residentBytes + intermediate;
   }
 
-  private async decode(pipeline: Sharp, kind: ImageFormat): Promise<{ data: Buffer; info: OutputInfo }> {
+  private async decode(pipeline: Sharp, kind: ImageFormat): Promise<Pixels> {
     try {
       return await pipeline.raw().toBuffer({ resolveWithObject: true });
     } catch {
@@ -234,33 +213,21 @@ export class ImageProcessor {
     }
   }
 
-  private async render(
-    input: Sharp,
+  /** The one decode: to the largest height (never enlarged), EXIF orientation already applied by `input`. */
+  private toLargest(input: Sharp, heights: readonly number[]): Sharp {
+    return input.resize({ height: Math.max(PLACEHOLDER_SIDE, ...heights), withoutEnlargement: true });
+  }
+
+  private async fromPixels(
+    top: Pixels,
     full: { width: number; height: number },
     heights: readonly number[],
-    format: ImageFormat,
-    validating: boolean,
-  ): Promise<Map<number, Buffer>> {
-    const descending = [...new Set(heights)].sort((a, b) => b - a);
-    const pipeline = input.resize({ height: descending[0], withoutEnlargement: true });
-    const { data, info } = validating
-      ? await this.decode(pipeline, format)
-      : await pipeline.raw().toBuffer({ resolveWithObject: true });
-    const raw = { width: info.width, height: info.height, channels: info.channels };
-    const encoded = await Promise.all(
-      descending.map(async (height) => {
-        let thumb = sharp(data, { raw, limitInputPixels: this.maxInputPixels }).timeout({
-          seconds: SHARP_TIMEOUT_SECONDS,
-        });
-        // Widths from the original's proportions, not the intermediate's (rounded once, not twice).
-        if (height < info.height) {
-          const width = Math.max(1, Math.round((full.width * height) / full.height));
-          thumb = thumb.resize({ width, height, fit: 'fill' });
-        }
-        const output = format === 'png' ? thumb.png(THUMBNAIL_OPTIONS.png) : thumb.jpeg(THUMBNAIL_OPTIONS.jpeg);
-        return [height, await output.toBuffer()] as const;
-      }),
-    );
-    return new Map(encoded);
+    formats: readonly ThumbnailFormat[],
+  ): Promise<MadeThumbnails> {
+    const [thumbnails, placeholder] = await Promise.all([
+      render(top, full, heights, [...new Set(formats)], this.maxInputPixels),
+      placeholderOf(top, this.maxInputPixels),
+    ]);
+    return { thumbnails, placeholder };
   }
 }

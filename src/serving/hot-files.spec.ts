@@ -35,6 +35,23 @@ describe('HotFiles', () => {
     expect(files.stats).toEqual({ entries: 0, bytes: 0 });
   });
 
+  it('keeps each format of a thumbnail apart, and forgets them all with their image', () => {
+    const files = new HotFiles(10_000, 400);
+    files.set('a', '200', bytes(10, 1));
+    files.set('a', '200', bytes(10, 2), files.now(), 'webp');
+    files.set('a', '200', bytes(10, 3), files.now(), 'avif');
+    expect(files.get('a', '200')).toEqual(bytes(10, 1));
+    expect(files.get('a', '200', 'webp')).toEqual(bytes(10, 2));
+    expect(files.get('a', '200', 'avif')).toEqual(bytes(10, 3));
+    files.forget('a');
+    expect([files.get('a', '200'), files.get('a', '200', 'webp'), files.get('a', '200', 'avif')]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    expect(files.stats).toEqual({ entries: 0, bytes: 0 });
+  });
+
   it('does not keep a file read before a deletion arrived', () => {
     const files = new HotFiles(10_000, 400);
     const readAt = files.now();

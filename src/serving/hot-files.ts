@@ -33,8 +33,9 @@ export class HotFiles {
     return !!this.cache && size <= this.maxFileBytes;
   }
 
-  get(imageId: string, variant: string): Buffer | undefined {
-    return this.cache?.get(`${imageId}/${variant}`);
+  /** `format`: a thumbnail in another format than the original's (each format is its own entry). */
+  get(imageId: string, variant: string, format?: string | null): Buffer | undefined {
+    return this.cache?.get(format ? `${imageId}/${variant}.${format}` : `${imageId}/${variant}`);
   }
 
   /** The moment to pass to set() for a file about to be read. */
@@ -43,9 +44,9 @@ export class HotFiles {
   }
 
   /** Keeps a file read since `readAt` (from now()), unless an image was deleted meanwhile. */
-  set(imageId: string, variant: string, data: Buffer, readAt = this.epoch): void {
+  set(imageId: string, variant: string, data: Buffer, readAt = this.epoch, format?: string | null): void {
     if (!this.cache || !this.fits(data.length) || readAt !== this.epoch) return;
-    const key = `${imageId}/${variant}`;
+    const key = format ? `${imageId}/${variant}.${format}` : `${imageId}/${variant}`;
     this.cache.set(key, data);
     if (!this.cache.has(key)) return;
     let keys = this.keysByImage.get(imageId);

@@ -44,9 +44,10 @@ export function mediaRequestHandler(
       return true;
     }
     const ifNoneMatch = req.headers['if-none-match'];
+    const accept = req.headers.accept; // thumbnails are negotiated on it
     const served = isExpiringLink(parts)
-      ? serving.expiring(parts[3], parts[4], ifNoneMatch)
-      : serving.permanent(parts[2], parts[3], parts[4], ifNoneMatch);
+      ? serving.expiring(parts[3], parts[4], ifNoneMatch, accept)
+      : serving.permanent(parts[2], parts[3], parts[4], ifNoneMatch, accept);
     served.then((file) => writeServed(res, file)).catch((error: unknown) => fail(res, error));
     return true;
   };

@@ -7,7 +7,9 @@ type PathItemObject = Paths[string];
 type ParameterObject = Exclude<NonNullable<NonNullable<PathItemObject['get']>['parameters']>[number], { $ref: string }>;
 
 const TYPES = ['image/png', 'image/jpeg'];
-const each = (schema: object) => Object.fromEntries(TYPES.map((type) => [type, { schema }]));
+/** Thumbnails may also be sent as WebP or AVIF (negotiated on Accept). */
+const SERVED_TYPES = [...TYPES, 'image/webp', 'image/avif'];
+const each = (schema: object, types = TYPES) => Object.fromEntries(types.map((type) => [type, { schema }]));
 const pathParam = (name: string, extra: Partial<ParameterObject> = {}): ParameterObject => ({
   name,
   required: true,
@@ -16,6 +18,14 @@ const pathParam = (name: string, extra: Partial<ParameterObject> = {}): Paramete
 });
 const fileParam = (example: string) =>
   pathParam('file', { description: '{variant}.{png|jpg}', schema: { example, type: 'string' } });
+const acceptParam: ParameterObject = {
+  name: 'Accept',
+  in: 'header',
+  required: false,
+  description:
+    'Thumbnails only: AVIF when it names image/avif (q > 0) and the AVIF is made (it is made in the background after the upload; meanwhile the best format made is served with max-age=30), else WebP when it names image/webp, else the original’s format (also for no Accept or */*). Every thumbnail answer, 304 included, carries Vary: Accept; each format has its own ETag. The original is always the uploaded bytes',
+  schema: { type: 'string', example: 'image/avif,image/webp,*/*' },
+};
 
 function operation(
   operationId: string,
@@ -24,8 +34,11 @@ function operation(
   errors: number[],
 ): PathItemObject {
   const responses: NonNullable<PathItemObject['get']>['responses'] = {
-    200: { description: 'The image file', content: each({ type: 'string', format: 'binary' }) },
-    304: { description: 'Not modified (If-None-Match matched the ETag)' },
+    200: {
+      description: 'The image file (a thumbnail in the format negotiated on Accept)',
+      content: each({ type: 'string', format: 'binary' }, SERVED_TYPES),
+    },
+    304: { description: 'Not modified (If-None-Match matched the ETag of the format being served)' },
   };
   for (const status of errors) {
     responses[status] = {
@@ -33,7 +46,7 @@ function operation(
       content: each({ $ref: '#/components/schemas/ErrorDto' }),
     };
   }
-  return { get: { operationId, parameters, responses, summary, tags: ['media'] } };
+  return { get: { operationId, parameters: [...parameters, acceptParam], responses, summary, tags: ['media'] } };
 }
 
 /**

@@ -10,6 +10,8 @@ export interface ServedFile {
   /** Expiring links: when the response stops being valid (an HTTP date). */
   expires?: string;
   contentType: string;
+  /** The Vary header: `Accept` on every thumbnail answer (negotiated), none on originals. */
+  vary?: string;
   /** With status 200: the bytes, as a stream from storage or (small, hot files) from memory. */
   object?: StoredObject;
   body?: Buffer;
@@ -24,6 +26,7 @@ export async function writeServed(res: ServerResponse, served: ServedFile): Prom
   res.setHeader('ETag', served.etag);
   res.setHeader('Cache-Control', served.cacheControl);
   if (served.expires) res.setHeader('Expires', served.expires);
+  if (served.vary) res.setHeader('Vary', served.vary);
   res.setHeader('X-Content-Type-Options', 'nosniff');
   if (served.body) {
     res.setHeader('Content-Type', served.contentType);

@@ -5,12 +5,13 @@ import { AppConfig } from '../config/config.js';
 import { isUuid } from '../common/uuid.js';
 import { ExpiringLinksService } from '../expiring-links/expiring-links.service.js';
 import { ImageLookup, type ImageRef } from '../images/image-lookup.service.js';
-import { ThumbnailsService } from '../images/thumbnails.service.js';
+import { keyOf, ThumbnailsService } from '../images/thumbnails.service.js';
 import { ExpiringLinkTokens } from '../links/expiring-link-token.js';
 import { parseLinkFile } from '../links/link-file.js';
 import { LinkExpiredError, LinkForgedError, LinkNotFoundError, LinkRevokedError } from '../links/link.errors.js';
 import { PermanentLinks } from '../links/permanent-links.js';
-import { CONTENT_TYPES, EXTENSIONS } from '../media/image-format.js';
+import { ACCEPTS_AVIF, acceptedExtras, FORMAT_BIT, negotiate } from '../media/accept.js';
+import { CONTENT_TYPES, EXTENSIONS, type ExtraFormat } from '../media/image-format.js';
 import { DatabaseNotifications } from '../notifications/database-notifications.service.js';
 import { originalKey } from '../storage/keys.js';
 import { Storage } from '../storage/storage.js';
@@ -21,6 +22,13 @@ import type { ServedFile } from './served-file.js';
 
 /** Kept files behind permanent links may sit in shared caches this long (a revoked grant shows within it). */
 export const PERMANENT_MAX_AGE = 300;
+/**
+ * A thumbnail served in another format than the request prefers because that one is still being made (AVIF
+ * in the background): caches keep it this long, then come back for the better one.
+ */
+export const PROVISIONAL_MAX_AGE = 30;
+/** Thumbnails are negotiated on Accept: every answer about one says so to caches, fallbacks and 304s included. */
+const VARY = 'Accept';
 
 /**
  * Turns a link into a file to send, or a named error. The order is cheapest refusal first: the link's shape
@@ -31,6 +39,8 @@ export const PERMANENT_MAX_AGE = 300;
 @Injectable()
 export class ServingService {
   private readonly hot: HotFiles;
+  /** THUMBNAIL_FORMATS as acceptedExtras bits: what negotiation may pick. */
+  private readonly formatBits: number;
 
   constructor(
     private readonly links: PermanentLinks,
@@ -45,12 +55,19 @@ export class ServingService {
     config: AppConfig,
   ) {
     this.hot = new HotFiles(config.mediaCacheBytes, config.mediaCacheFileBytes);
+    this.formatBits = config.thumbnailFormats.reduce((bits, format) => bits | FORMAT_BIT[format], 0);
     lookup.onDeleted((imageId) => this.hot.forget(imageId));
     notifications.onReset(() => this.hot.clear());
   }
 
   /** `/media/{imageId}/{signature}/{file}`: while the owner's current tier grants the variant. */
-  async permanent(imageId: string, signature: string, file: string, ifNoneMatch?: string): Promise<ServedFile> {
+  async permanent(
+    imageId: string,
+    signature: string,
+    file: string,
+    ifNoneMatch?: string,
+    accept?: string,
+  ): Promise<ServedFile> {
     const { variant, extension } = parseLinkFile(file);
     if (!isUuid(imageId)) throw new LinkNotFoundError();
     if (!this.links.verify(imageId, variant, signature)) throw new LinkForgedError();
@@ -59,11 +76,11 @@ export class ServingService {
     if (!owner || !tierGrants(owner.tier, variant)) {
       throw new VariantNotGrantedError('The owner’s plan does not include this image size');
     }
-    return this.file(image, variant, `public, max-age=${PERMANENT_MAX_AGE}`, ifNoneMatch);
+    return this.file(image, variant, PERMANENT_MAX_AGE, 'public', ifNoneMatch, accept);
   }
 
   /** `/media/x/{token}/{file}`: until the signed expiry, unless revoked. */
-  async expiring(token: string, file: string, ifNoneMatch?: string): Promise<ServedFile> {
+  async expiring(token: string, file: string, ifNoneMatch?: string, accept?: string): Promise<ServedFile> {
     const { variant, extension } = parseLinkFile(file);
     const claims = this.tokens.verify(token, variant);
     const remainingMs = claims.expiresAt.getTime() - this.clock.now().getTime();
@@ -72,7 +89,7 @@ export class ServingService {
     if (state === 'missing') throw new LinkNotFoundError();
     if (state === 'revoked') throw new LinkRevokedError();
     const image = await this.image(claims.imageId, extension);
-    const served = await this.file(image, variant, `private, max-age=${Math.floor(remainingMs / 1000)}`, ifNoneMatch);
+    const served = await this.file(image, variant, Math.floor(remainingMs / 1000), 'private', ifNoneMatch, accept);
     return { ...served, expires: claims.expiresAt.toUTCString() };
   }
 
@@ -82,34 +99,77 @@ export class ServingService {
     return image;
   }
 
+  /**
+   * The bytes of (image, variant) in the format the request gets: the original as uploaded, a thumbnail
+   * negotiated on Accept among THUMBNAIL_FORMATS (acceptedExtras, negotiate). Each (variant, format) has its
+   * own ETag and never changes, so a matching If-None-Match is a 304 for the format being served only. An
+   * AVIF not made yet is queued, and the best format already made is served meanwhile with a short max-age.
+   */
   private async file(
     image: ImageRef,
     variant: Variant,
+    maxAge: number,
+    scope: 'public' | 'private',
+    ifNoneMatch: string | undefined,
+    accept: string | undefined,
+  ): Promise<ServedFile> {
+    if (variant === 'original') {
+      const cacheControl = `${scope}, max-age=${maxAge}`;
+      return this.send(image, variant, null, `"${image.id}-${variant}"`, cacheControl, undefined, ifNoneMatch);
+    }
+    const wanted = acceptedExtras(accept) & this.formatBits;
+    let format = negotiate(wanted, this.formatBits);
+    let provisional = false;
+    if (format === 'avif' && !(await this.made(image, variant, 'avif', ifNoneMatch))) {
+      this.thumbnails.wantBackground(image.id);
+      format = negotiate(wanted & ~ACCEPTS_AVIF, this.formatBits);
+      provisional = true;
+    }
+    const etag = format ? `"${image.id}-${variant}-${format}"` : `"${image.id}-${variant}"`;
+    const cacheControl = `${scope}, max-age=${provisional ? Math.min(maxAge, PROVISIONAL_MAX_AGE) : maxAge}`;
+    return this.send(image, variant, format, etag, cacheControl, VARY, ifNoneMatch);
+  }
+
+  /**
+   * Whether a thumbnail in a background format exists, cheapest first: the client holds its ETag (so it was
+   * served: formats are only ever removed with their image), it is in memory, it is in storage.
+   */
+  private async made(image: ImageRef, variant: Variant, format: ExtraFormat, ifNoneMatch?: string): Promise<boolean> {
+    if (matches(ifNoneMatch, `"${image.id}-${variant}-${format}"`)) return true;
+    if (this.notifications.live && this.hot.get(image.id, variant, format)) return true;
+    return this.storage.exists(keyOf(image.id, Number(variant), image.format, format));
+  }
+
+  private async send(
+    image: ImageRef,
+    variant: Variant,
+    format: ExtraFormat | null,
+    etag: string,
     cacheControl: string,
+    vary: string | undefined,
     ifNoneMatch: string | undefined,
   ): Promise<ServedFile> {
-    const etag = `"${image.id}-${variant}"`; // the bytes under (image, variant) never change
-    const contentType = CONTENT_TYPES[image.format];
-    if (matches(ifNoneMatch, etag)) return { status: 304, etag, cacheControl, contentType };
+    const contentType = CONTENT_TYPES[format ?? image.format];
+    if (matches(ifNoneMatch, etag)) return { status: 304, etag, cacheControl, contentType, vary };
     // Kept in memory only while deletions reach this instance (they drop it at once).
     const useHot = this.notifications.live;
-    const kept = useHot ? this.hot.get(image.id, variant) : undefined;
-    if (kept) return { status: 200, etag, cacheControl, contentType, body: kept };
+    const kept = useHot ? this.hot.get(image.id, variant, format) : undefined;
+    if (kept) return { status: 200, etag, cacheControl, contentType, vary, body: kept };
     const readAt = this.hot.now();
     const object =
       variant === 'original'
         ? await this.storage.get(originalKey(image.id))
-        : await this.thumbnails.open(image.id, image.format, Number(variant));
+        : await this.thumbnails.open(image.id, image.format, Number(variant), format ?? image.format);
     if (!object) {
       this.lookup.forget(image.id); // deleted meanwhile (perhaps on another instance)
       throw new LinkNotFoundError('No such image');
     }
     if (useHot && this.hot.fits(object.size)) {
       const body = await buffer(object.stream);
-      this.hot.set(image.id, variant, body, readAt);
-      return { status: 200, etag, cacheControl, contentType, body };
+      this.hot.set(image.id, variant, body, readAt, format);
+      return { status: 200, etag, cacheControl, contentType, vary, body };
     }
-    return { status: 200, etag, cacheControl, contentType, object };
+    return { status: 200, etag, cacheControl, contentType, vary, object };
   }
 }
 

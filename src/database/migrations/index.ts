@@ -2,6 +2,7 @@ import { InitialSchema1763800000000 } from './1763800000000-initial-schema.js';
 import { ExpiringLinksAndAdminSessions1763810000000 } from './1763810000000-expiring-links-and-admin-sessions.js';
 import { CacheNotifications1763830000000 } from './1763830000000-cache-notifications.js';
 import { RefreshTokens1763870000000 } from './1763870000000-refresh-tokens.js';
+import { ImagePlaceholders1763919000000 } from './1763919000000-image-placeholders.js';
 import { TierLimitsAndUsage1763920000000 } from './1763920000000-tier-limits-and-usage.js';
 
 /** In order; each runs in its own transaction at start-up. */
@@ -10,5 +11,6 @@ export const migrations = [
   ExpiringLinksAndAdminSessions1763810000000,
   CacheNotifications1763830000000,
   RefreshTokens1763870000000,
+  ImagePlaceholders1763919000000,
   TierLimitsAndUsage1763920000000,
 ];

@@ -4,7 +4,19 @@ export class ThumbnailLinkDto {
   @ApiProperty({ example: 200, description: 'The tier’s thumbnail height (the variant name)' })
   height: number;
 
-  @ApiProperty({ example: 'http://localhost:3000/media/4f3c…/Zx9…/200.jpg', format: 'uri' })
+  @ApiProperty({
+    example: 267,
+    description:
+      'Width in pixels as served: in proportion to the height, rounded; an image shorter than the height is served at its own size',
+  })
+  width: number;
+
+  @ApiProperty({
+    example: 'http://localhost:3000/media/4f3c…/Zx9…/200.jpg',
+    format: 'uri',
+    description:
+      'Served as AVIF when the request’s Accept names image/avif (once made), else WebP when it names image/webp, else in the original’s format; every answer carries Vary: Accept',
+  })
   url: string;
 }
 
@@ -40,6 +52,15 @@ export class ImageDto {
 
   @ApiProperty({ format: 'date-time' })
   createdAt: string;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '1QcSHQRnh493V4dIh4eXh1h4kJUI',
+    description:
+      'ThumbHash of the image, base64 (about 25 bytes): decode it (e.g. the thumbhash package’s thumbHashToDataURL) for a blurred preview with the right colours and aspect ratio while the thumbnail loads. null until made for images uploaded before placeholders existed',
+  })
+  placeholder: string | null;
 
   @ApiProperty({ type: ImageLinksDto, description: 'Follows the owner’s tier at the time of the response' })
   links: ImageLinksDto;
