@@ -7,6 +7,7 @@ import type AdminJS from 'adminjs';
 import type { NextFunction, Request, Response } from 'express';
 import { errorAnswer, writeErrorAnswer } from '../common/http-exception.filter.js';
 import { AppConfig } from '../config/config.js';
+import { adminGate } from './admin-gate.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** AdminJS's page templates load Roboto from Google; the panel must work offline and leak nothing: system fonts. */
@@ -60,6 +61,7 @@ export class GuardedExpressLoader extends ExpressLoader {
     const layer = app.router.stack.find((l) => l.name === 'admin');
     if (!layer) throw new Error('AdminJS router not found: cannot guard the admin panel');
     const router = layer.handle;
+    const gate = adminGate(admin, options, this.ownOrigin);
     layer.handle = (req: Request, res: Response, next: NextFunction) => {
       res.setHeader('X-Frame-Options', 'DENY');
       const refused = crossSiteReason(req, this.ownOrigin);
@@ -73,7 +75,7 @@ export class GuardedExpressLoader extends ExpressLoader {
       }
       const send = res.send.bind(res);
       res.send = (body?: unknown) => send(typeof body === 'string' ? body.replace(THIRD_PARTY_FONTS, '') : body);
-      router(req, res, (error?: unknown) => {
+      const passOn = (error?: unknown) => {
         if (!error || error === 'route' || error === 'router') return next(error);
         const body = errorAnswer(error);
         // Whatever the body parser choked on is the client's doing.
@@ -84,7 +86,8 @@ export class GuardedExpressLoader extends ExpressLoader {
         this.logger.debug(`Refused an admin request: ${String(error)}`);
         if (res.headersSent) return void res.destroy();
         writeErrorAnswer(res, answer);
-      });
+      };
+      gate(req, res, (error?: unknown) => (error ? passOn(error) : router(req, res, passOn)));
     };
   }
 }

@@ -53,13 +53,14 @@ export class AuthService {
     const invalid = () => new InvalidTokenError('The refresh token is invalid or expired; log in again');
     const verified = await this.tokens.verify(refreshToken, 'refresh');
     if (!verified?.tokenId || !(await this.principals.forUser(verified.userId))) throw invalid();
-    const outcome = await this.refreshTokens.use(verified.tokenId, verified.userId);
+    const next = this.tokens.nextRefresh();
+    const outcome = await this.refreshTokens.use(verified.tokenId, verified.userId, next);
     if (!outcome.ok) {
       if (outcome.reused) {
         throw new InvalidTokenError('The refresh token was already used; every token of that login is revoked');
       }
       throw invalid();
     }
-    return this.tokens.issue(verified.userId, outcome.familyId);
+    return this.tokens.signPair(verified.userId, next.id);
   }
 }

@@ -22,7 +22,7 @@ const WHEN: Record<number, string> = {
   410: 'The link expired or was revoked',
   413: 'The file is over MAX_UPLOAD_BYTES or the tier’s maxUploadBytes',
   415: 'An image of another format (GIF, WebP, SVG, ...), or an upload that is not multipart/form-data',
-  429: 'Too many failed logins for this username and address in the last minute, the tier’s uploads per day used up, or too many uploads waiting for this user (see Retry-After)',
+  429: 'Too many failed logins for this username and address in the last minute, the tier’s uploads per day used up, too many uploads waiting for this user, or too many expiring links for this image in the last hour (see Retry-After)',
   503: 'A dependency (database, storage) is down, or the server has too many uploads in progress (see Retry-After)',
 };
 

@@ -48,6 +48,11 @@ export function errorAnswer(exception: unknown): Answer {
     const extra = exception.retryAfter !== undefined ? { retryAfter: exception.retryAfter } : {};
     return answer(STATUS_BY_KIND[exception.kind], exception.message, extra);
   }
+  // Nest wraps body-parser's errors in an HttpException whose message repeats the body ("Unexpected token
+  // 'n', "null" is not valid JSON"): answer from the cause's type instead.
+  if (exception instanceof HttpException && (exception.cause as { type?: unknown } | undefined)?.type) {
+    return errorAnswer(exception.cause);
+  }
   if (exception instanceof HttpException) {
     const statusCode = exception.getStatus();
     const payload = exception.getResponse();

@@ -17,7 +17,7 @@ export class ExpiringLinksController {
   @ApiOperation({ summary: 'Create a link to the binary image that works for expiresIn seconds (300..30000)' })
   @ApiIdParam()
   @ApiCreatedResponse({ type: ExpiringLinkDto })
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(400, 401, 403, 404, 429)
   create(
     @CurrentUser() user: Principal,
     @IdParam() imageId: string,

@@ -13,9 +13,14 @@ import type { Principal } from '../auth/principal.js';
 import { grantedVariants, PlanFeatureError, tierGrants, VariantNotGrantedError } from '../tiers/variant.js';
 import type { CreateExpiringLinkDto, ExpiringLinkDto } from './dto/expiring-link.dto.js';
 import { ExpiringLink } from './expiring-link.entity.js';
+import { TooManyExpiringLinksError } from './expiring-links.errors.js';
 
 /** Rows are kept this long after expiry (audit, admin panel), then deleted. The 410 never depends on them. */
 export const RETENTION_MS = 24 * 3600 * 1000;
+
+/** Expiring links one image may get per hour (a sliding hour); beyond it 429 with Retry-After. */
+export const EXPIRING_LINKS_PER_IMAGE_PER_HOUR = 100;
+const HOUR_MS = 3600 * 1000;
 
 export type LinkState = 'live' | 'revoked' | 'missing';
 /** What the admin panel shows: a row's state at a given time. */
@@ -66,7 +71,25 @@ export class ExpiringLinksService {
       revokedAt: null,
       createdAt: now,
     });
-    await this.links.insert(link);
+    await this.links.manager.transaction(async (em) => {
+      // One creation at a time per image, so parallel requests cannot all pass the count.
+      await em.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 16))`, [imageId]);
+      const [{ n, oldest }] = (await em.query(
+        `SELECT count(*)::int AS n, min("createdAt") AS oldest FROM expiring_links WHERE "imageId" = $1 AND "createdAt" > $2`,
+        [imageId, new Date(now.getTime() - HOUR_MS)],
+      )) as Array<{ n: number; oldest: Date | null }>;
+      if (n >= EXPIRING_LINKS_PER_IMAGE_PER_HOUR) {
+        const retryAfter = Math.max(
+          1,
+          Math.ceil(((oldest?.getTime() ?? now.getTime()) + HOUR_MS - now.getTime()) / 1000),
+        );
+        throw new TooManyExpiringLinksError(
+          `This image got ${EXPIRING_LINKS_PER_IMAGE_PER_HOUR} expiring links in the last hour; try again in ${retryAfter} s`,
+          retryAfter,
+        );
+      }
+      await em.insert(ExpiringLink, link);
+    });
     return {
       id: link.id,
       url: this.tokens.url({ linkId: link.id, imageId, variant, expiresAt: link.expiresAt }, image.format),

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource, type EntityManager, In, Not } from 'typeorm';
 import { Size } from './size.entity.js';
 import { Tier } from './tier.entity.js';
+import { TiersRepository } from './tiers.repository.js';
 import {
   isValidHeight,
   LIMIT_NAMES,
@@ -58,11 +59,14 @@ function checkedLimits(limits: Partial<TierLimits> = {}): Partial<TierLimits> {
  */
 @Injectable()
 export class TiersService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource | EntityManager) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource | EntityManager,
+    private readonly repository: TiersRepository,
+  ) {}
 
   /** This service inside a caller's transaction (TypeORM nests `transaction` calls on a manager as one). */
   private withManager(manager: EntityManager): TiersService {
-    return new TiersService(manager);
+    return new TiersService(manager, this.repository);
   }
 
   /** Creates (id null) or updates a tier and its sizes in one transaction. */
@@ -88,14 +92,7 @@ export class TiersService {
         if (!existing) throw new InvalidTierError('The tier no longer exists.');
         tier = await tiers.save(Object.assign(existing, values));
       }
-      if (sizeIds) {
-        await tx.query(`DELETE FROM tier_sizes WHERE "tierId" = $1`, [tier.id]);
-        if (sizeIds.length)
-          await tx.query(`INSERT INTO tier_sizes ("tierId", "sizeId") SELECT $1, unnest($2::int[])`, [
-            tier.id,
-            sizeIds,
-          ]);
-      }
+      if (sizeIds) await this.repository.replaceSizes(tx, tier.id, sizeIds);
       return tier;
     });
   }
@@ -113,16 +110,7 @@ export class TiersService {
     checkedLimits(plan.limits);
     return this.dataSource.transaction(async (tx) => {
       const existing = await tx.getRepository(Tier).findOneBy({ name: plan.name.trim() });
-      let sizeIds: number[] | undefined;
-      if (heights) {
-        await tx.query(`INSERT INTO sizes (height) SELECT unnest($1::int[]) ON CONFLICT (height) DO NOTHING`, [
-          heights,
-        ]);
-        const rows: Array<{ id: number }> = await tx.query(`SELECT id FROM sizes WHERE height = ANY($1::int[])`, [
-          heights,
-        ]);
-        sizeIds = rows.map((row) => row.id);
-      }
+      const sizeIds = heights && (await this.repository.ensureSizes(tx, heights));
       const tier = await this.withManager(tx).saveTier(existing?.id ?? null, {
         name: plan.name,
         originalLink: plan.originalLink ?? existing?.originalLink ?? false,
@@ -130,18 +118,15 @@ export class TiersService {
         sizeIds,
         limits: plan.limits,
       });
-      const sizes = (await this.withManager(tx).sizesOf([tier.id])).get(tier.id) ?? [];
+      const sizes = (await this.repository.sizesOf([tier.id], tx)).get(tier.id) ?? [];
       return { tier, heights: sizes.map((size) => size.height), created: !existing };
     });
   }
 
   /** Deletes a tier nobody is on. */
   async deleteTier(id: number): Promise<void> {
-    const users: Array<{ count: number }> = await this.dataSource.query(
-      `SELECT count(*)::int AS count FROM users WHERE "tierId" = $1`,
-      [id],
-    );
-    if (users[0].count) throw new TierInUseError(users[0].count);
+    const users = await this.repository.countUsers(id);
+    if (users) throw new TierInUseError(users);
     try {
       await this.dataSource.getRepository(Tier).delete({ id });
     } catch (error) {
@@ -151,15 +136,8 @@ export class TiersService {
   }
 
   /** The sizes of each tier, smallest first. */
-  async sizesOf(tierIds: number[]): Promise<Map<number, Size[]>> {
-    const rows: Array<{ tierId: number; id: number; height: number }> = await this.dataSource.query(
-      `SELECT ts."tierId", s.id, s.height FROM tier_sizes ts JOIN sizes s ON s.id = ts."sizeId"
-        WHERE ts."tierId" = ANY($1::int[]) ORDER BY s.height`,
-      [tierIds],
-    );
-    const byTier = new Map<number, Size[]>(tierIds.map((id) => [id, []]));
-    for (const row of rows) byTier.get(row.tierId)?.push(Object.assign(new Size(), { id: row.id, height: row.height }));
-    return byTier;
+  sizesOf(tierIds: number[]): Promise<Map<number, Size[]>> {
+    return this.repository.sizesOf(tierIds);
   }
 
   /** Creates (id null) or updates a size. */

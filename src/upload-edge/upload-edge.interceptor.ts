@@ -12,7 +12,7 @@ import {
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { catchError, concatMap, from, type Observable, switchMap } from 'rxjs';
+import { catchError, concatMap, finalize, from, type Observable, switchMap } from 'rxjs';
 import type { AuthenticatedRequest } from '../auth/current-user.decorator.js';
 import { AppConfig } from '../config/config.js';
 import { Metrics } from '../observability/metrics.js';
@@ -71,6 +71,7 @@ export class UploadEdgeInterceptor implements NestInterceptor {
     response.once('close', onClose);
     request.socket.setTimeout(0);
     let inside = false;
+    let release = () => {};
     // A quota already full or the day's uploads used up: refused before waiting or reading (a hint; the
     // reservation after the decode decides).
     const admitted = this.usage
@@ -86,8 +87,14 @@ export class UploadEdgeInterceptor implements NestInterceptor {
           slot.release();
           throw new BadRequestException('The upload was not completed');
         }
-        // Held until the connection is done with this request (a 413 may still be discarding its body).
-        response.once('close', slot.release);
+        // Held until the connection is done with this request (a 413 may still be discarding its body) AND
+        // the handler is done with its decode: a client that disconnects does not free the slot while its
+        // decode runs.
+        let holders = 2;
+        release = () => {
+          if (--holders === 0) slot.release();
+        };
+        response.once('close', release);
         inside = true;
       });
     const removeSpooled = () => this.spool.remove((request as { file?: { path?: string } }).file?.path);
@@ -116,6 +123,7 @@ export class UploadEdgeInterceptor implements NestInterceptor {
         await removeSpooled();
         throw error;
       }),
+      finalize(() => release()),
     );
   }
 
