@@ -187,6 +187,9 @@ describe('admin panel in a browser', () => {
       thumbnailHeights: [170, 400],
       originalLink: false,
       expiringLinks: true,
+      maxUploadBytes: null,
+      storageQuotaBytes: null,
+      uploadsPerDay: null,
     });
     const image = await upload(carolToken);
     expect(image.links.thumbnails.map((l) => l.height)).toEqual([170, 400]);
@@ -198,6 +201,54 @@ describe('admin panel in a browser', () => {
       .send({ expiresIn: 600, variant: '170' })
       .expect(201);
     expect((await fetch(link.body.url as string)).status).toBe(200);
+  });
+
+  it('edits a tier’s limits in readable units, the API applies them at once, and the user’s page shows usage', async () => {
+    await tier('Metered', [200]);
+    const token = await t.login('erin', { tier: 'Metered', password: 'erin-password-1' });
+    const first = await upload(token, 40, 40); // a 1844-byte PNG
+    const [{ id }] = await q<{ id: number }>(`SELECT id FROM tiers WHERE name = 'Metered'`);
+    const page = await asAdmin();
+    await page.goto(`${admin}/resources/Tier/records/${id}/edit`);
+    await page.fill('input[name="maxUpload"]', '10 parsecs');
+    await page.click('[data-testid="button-save"]');
+    await page.getByText('Unknown unit "parsecs" in "10 parsecs": use B, KiB, MiB, GiB or TiB.').waitFor();
+    await page.fill('input[name="maxUpload"]', '2 KiB');
+    await page.fill('input[name="storageQuota"]', '1.5GiB');
+    await page.fill('input[name="uploadsPerDay"]', '100');
+    await page.screenshot({ path: join(ARTIFACTS, 'tier-limits-form.png'), fullPage: true });
+    await save(page, /\/admin\/resources\/Tier(\/records\/\d+\/show|\?|$)/);
+    expect(
+      await q(
+        `SELECT "maxUploadBytes"::float8 AS max, "storageQuotaBytes"::float8 AS quota, "uploadsPerDay" FROM tiers WHERE id = $1`,
+        [id],
+      ),
+    ).toEqual([{ max: 2048, quota: 1.5 * 1024 ** 3, uploadsPerDay: 100 }]);
+    // Shown again the way a person typed it.
+    await page.goto(`${admin}/resources/Tier/records/${id}/edit`);
+    expect(await page.inputValue('input[name="maxUpload"]')).toBe('2 KiB');
+    expect(await page.inputValue('input[name="storageQuota"]')).toBe('1536 MiB');
+
+    const refused = await t
+      .http()
+      .post('/api/images')
+      .auth(token, { type: 'bearer' })
+      .attach('file', await fixtures.png(150, 150), 'x.png') // 4109 bytes
+      .expect(413);
+    expect(refused.body.message).toBe("The file is larger than your tier's limit of 2 KiB (2048 bytes) per upload");
+    const me = await t.http().get('/api/auth/me').auth(token, { type: 'bearer' }).expect(200);
+    expect(me.body.tier).toMatchObject({
+      maxUploadBytes: 2048,
+      storageQuotaBytes: 1.5 * 1024 ** 3,
+      uploadsPerDay: 100,
+    });
+
+    const [{ stored }] = await q<{ stored: string }>(`SELECT "storedBytes" AS stored FROM images WHERE id = $1`, [
+      first.id,
+    ]);
+    await page.goto(`${admin}/resources/User/records/${await userId('erin')}/show`);
+    await page.getByText(`1 image, `, { exact: false }).waitFor();
+    await page.getByText(`(${stored} bytes), 1 upload in the last 24 hours`, { exact: false }).waitFor();
   });
 
   it('shows image previews in the list (the owner’s smallest thumbnail)', async () => {

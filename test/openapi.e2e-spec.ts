@@ -60,7 +60,7 @@ describe('OpenAPI document and Swagger UI', () => {
     expect(document.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
     const upload = document.paths['/api/images'].post;
     expect(upload.security).toEqual([{ bearer: [] }]);
-    expect(Object.keys(upload.responses).sort()).toEqual(['201', '400', '401', '413', '415', '429', '503']);
+    expect(Object.keys(upload.responses).sort()).toEqual(['201', '400', '401', '403', '413', '415', '429', '503']);
     expect(document.components.schemas.UploadImageDto.properties.file).toEqual(
       expect.objectContaining({ type: 'string', format: 'binary' }),
     );

@@ -65,7 +65,7 @@ describe('tier limits', () => {
     });
     const before = await refusals('tier_max_upload');
     // Over the tier's limit, though within what the declared length lets in: refused once the file is in.
-    const big = await upload(token, await fixtures.png(40, 40)).expect(413);
+    const big = await upload(token, await fixtures.png(150, 150)).expect(413);
     expect(big.body).toEqual({
       statusCode: 413,
       error: 'Payload Too Large',
@@ -75,7 +75,7 @@ describe('tier limits', () => {
     const huge = await upload(token, await fixtures.png(900, 900)).expect(413);
     expect(huge.body.message).toContain('2 KiB');
     expect(await refusals('tier_max_upload')).toBe(before + 2);
-    await upload(token, await fixtures.png(8, 8)).expect(201);
+    await upload(token, await fixtures.png(40, 40)).expect(201); // 1844 bytes
     expect(readdirSync(join(t.config.dataDir, 'uploads'))).toEqual([]);
   });
 
@@ -147,6 +147,7 @@ describe('tier limits', () => {
       statusCode: 429,
       error: 'Too Many Requests',
       message: 'Upload limit of 3 per 24 hours reached; the next upload is possible in 79200 s.',
+      retryAfter: 79200,
     });
     expect((await me(token)).usage.uploadsToday).toBe(3);
 

@@ -19,6 +19,7 @@ import { LinksModule } from '../links/links.module.js';
 import { PermanentLinks } from '../links/permanent-links.js';
 import { PrincipalCache } from '../auth/principal-cache.service.js';
 import { TiersService } from '../tiers/tiers.service.js';
+import { UsageService } from '../usage/usage.service.js';
 import { UsersModule } from '../users/users.module.js';
 import { UsersService } from '../users/users.service.js';
 import { GuardedExpressLoader } from './admin-loader.js';
@@ -58,6 +59,7 @@ export class AdminPanelOptions {
     private readonly expiringLinks: ExpiringLinksService,
     private readonly clock: Clock,
     private readonly sessions: AdminSessionStore,
+    private readonly usage: UsageService,
   ) {}
 
   /**
@@ -101,6 +103,7 @@ export class AdminPanelOptions {
           grants: this.grants,
           expiringLinks: this.expiringLinks,
           clock: this.clock,
+          usage: this.usage,
         }),
         branding: { companyName: 'Image API', withMadeWithLove: false, logo: false },
         settings: { defaultPerPage: 20 },
@@ -120,13 +123,16 @@ export class AdminPanelOptions {
                 },
               },
               resources: {
-                User: { properties: { tierId: 'Tier', isAdmin: 'Administrator' } },
+                User: { properties: { tierId: 'Tier', isAdmin: 'Administrator', usage: 'Usage' } },
                 Tier: {
                   properties: {
                     sizeIds: 'Thumbnail sizes',
                     thumbnailHeights: 'Thumbnail heights',
                     originalLink: 'Original link',
                     expiringLinks: 'Expiring links',
+                    maxUpload: 'Max upload size',
+                    storageQuota: 'Storage quota',
+                    uploadsPerDay: 'Uploads per day',
                   },
                 },
                 Size: { properties: { height: 'Height (px)' } },

@@ -17,12 +17,12 @@ export class ErrorDto {
 const WHEN: Record<number, string> = {
   400: 'A field is invalid, or the file is not a sound PNG or JPEG within the pixel limit',
   401: 'No access token, or an invalid or expired one',
-  403: 'The tier does not allow it, or the link signature is not valid',
+  403: 'The tier does not allow it (an upload past its storage quota included), or the link signature is not valid',
   404: 'Missing, or not the caller’s',
   410: 'The link expired or was revoked',
-  413: 'The file is over MAX_UPLOAD_BYTES',
+  413: 'The file is over MAX_UPLOAD_BYTES or the tier’s maxUploadBytes',
   415: 'An image of another format (GIF, WebP, SVG, ...), or an upload that is not multipart/form-data',
-  429: 'Too many failed logins for this username and address in the last minute, too many uploads in progress for this user, or too many expiring links for this image in the last hour (see Retry-After)',
+  429: 'Too many failed logins for this username and address in the last minute, the tier’s uploads per day used up, too many uploads waiting for this user, or too many expiring links for this image in the last hour (see Retry-After)',
   503: 'A dependency (database, storage) is down, or the server has too many uploads in progress (see Retry-After)',
 };
 

@@ -41,7 +41,7 @@ export class ImagesController {
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: UploadImageDto })
   @ApiCreatedResponse({ type: ImageDto })
-  @ApiErrors(400, 401, 413, 415, 429, 503)
+  @ApiErrors(400, 401, 403, 413, 415, 429, 503)
   upload(
     @CurrentUser() user: Principal,
     @UploadedFile() file: Express.Multer.File | undefined,

@@ -6,6 +6,7 @@ import type { PermanentLinks } from '../../links/permanent-links.js';
 import type { Clock } from '../../common/clock.js';
 import type { PrincipalCache } from '../../auth/principal-cache.service.js';
 import type { TiersService } from '../../tiers/tiers.service.js';
+import type { UsageService } from '../../usage/usage.service.js';
 import type { UsersService } from '../../users/users.service.js';
 import { stripEverywhere } from '../hooks.js';
 
@@ -18,6 +19,7 @@ export interface AdminDeps {
   grants: PrincipalCache;
   expiringLinks: ExpiringLinksService;
   clock: Clock;
+  usage: UsageService;
 }
 
 export const READ_ONLY = { isVisible: { list: true, show: true, edit: false, filter: true } };

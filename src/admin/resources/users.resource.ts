@@ -1,10 +1,18 @@
 import '../admin-env.js'; // before adminjs
-import { type ActionContext, type ActionRequest, type ResourceWithOptions, ValidationError } from 'adminjs';
+import {
+  type ActionContext,
+  type ActionRequest,
+  type ActionResponse,
+  type RecordJSON,
+  type ResourceWithOptions,
+  ValidationError,
+} from 'adminjs';
+import { describeBytes } from '../../common/byte-size.js';
 import { PASSWORD_MIN_LENGTH } from '../../users/user.rules.js';
 import { User } from '../../users/user.entity.js';
 import { UserHasImagesError } from '../../users/users.errors.js';
 import { fieldError } from '../form-errors.js';
-import { isPost, keepParams } from '../hooks.js';
+import { eachRecord, isPost, keepParams } from '../hooks.js';
 import { TypeormResource } from '../typeorm-resource.js';
 import { type AdminDeps, formBoolean, isUnset } from './shared.js';
 
@@ -20,7 +28,23 @@ const userBefore = async (request: ActionRequest, context: ActionContext) => {
   return request;
 };
 
-export function usersResource({ users, images }: AdminDeps): ResourceWithOptions {
+export function usersResource({ users, images, usage }: AdminDeps): ResourceWithOptions {
+  // What each user uses, in words (the counters PostgreSQL keeps; usage per tier is no metric label).
+  const loadUsage = async (response: ActionResponse) => {
+    const records: RecordJSON[] = [];
+    await eachRecord(response, (r) => void (r.id && r.params.username !== undefined && records.push(r)));
+    if (!records.length) return response;
+    const used = await usage.ofMany(records.map((r) => String(r.id)));
+    for (const r of records) {
+      const u = used.get(String(r.id));
+      if (!u) continue;
+      r.params.usage =
+        `${u.images} image${u.images === 1 ? '' : 's'}, ${describeBytes(u.storedBytes)} stored ` +
+        `(${u.storedBytes} bytes), ${u.uploadsToday} upload${u.uploadsToday === 1 ? '' : 's'} in the last 24 hours`;
+    }
+    return response;
+  };
+
   const save = (id: string | null, p: Record<string, unknown>) =>
     users.save(id, {
       username: String(p.username ?? ''),
@@ -52,8 +76,8 @@ export function usersResource({ users, images }: AdminDeps): ResourceWithOptions
       navigation: { name: 'Accounts', icon: 'Users' },
       titleProperty: 'username',
       sort: { sortBy: 'username', direction: 'asc' },
-      listProperties: ['username', 'isAdmin', 'tierId', 'createdAt'],
-      showProperties: ['id', 'username', 'isAdmin', 'tierId', 'createdAt', 'updatedAt'],
+      listProperties: ['username', 'isAdmin', 'tierId', 'usage', 'createdAt'],
+      showProperties: ['id', 'username', 'isAdmin', 'tierId', 'usage', 'createdAt', 'updatedAt'],
       editProperties: ['username', 'password', 'isAdmin', 'tierId'],
       filterProperties: ['username', 'isAdmin', 'tierId', 'createdAt'],
       properties: {
@@ -70,8 +94,16 @@ export function usersResource({ users, images }: AdminDeps): ResourceWithOptions
           description: 'New users get Basic unless you choose another tier.',
         },
         isAdmin: { description: 'Administrators can log in to this panel.' },
+        usage: {
+          type: 'string',
+          isSortable: false,
+          isVisible: { list: true, show: true, edit: false, filter: false },
+          description: 'Images, stored bytes (originals and every thumbnail) and uploads in the last 24 hours.',
+        },
       },
       actions: {
+        list: { after: loadUsage },
+        show: { after: loadUsage },
         new: { before: userBefore },
         edit: { before: userBefore },
         delete: { guard: 'Delete this user? Their images, stored files and links are deleted too.' },
