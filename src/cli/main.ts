@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { parseArgs } from 'node:util';
-import { createLogger } from '../app.factory.js';
+import { createNestLogger } from '../observability/logging.js';
 import { ConfigError, loadConfig, type AppConfig } from '../config/config.js';
 import { ConfigModule } from '../config/config.module.js';
 import { DatabaseModule } from '../database/database.module.js';
@@ -71,7 +71,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const configured = loadConfig();
-  Logger.overrideLogger(createLogger(configured.with({ logLevel: 'warn' }), { stderr: true })); // stdout is the answer
+  Logger.overrideLogger(createNestLogger(configured.with({ logLevel: 'warn' }), { stderr: true })); // stdout is the answer
   const database = await resolveDatabase(configured);
   try {
     console.log(await createUser(database.config, input));

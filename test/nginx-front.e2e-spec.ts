@@ -1,0 +1,168 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bootApp, freePort, type TestApp } from './support/app.js';
+import * as fixtures from './support/images.js';
+
+const NGINX = '/usr/sbin/nginx'; // Debian's nginx-light (.ci/run installs it)
+
+interface Front {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs the shipped deploy/nginx.conf with Debian's nginx, changed only where a test must: the upstream's
+ * `server` lines point at the test server, `listen 8080` at a free local port, /var/cache/nginx at a temp folder.
+ */
+async function startFront(upstreamPort: number): Promise<Front> {
+  const shipped = readFileSync('deploy/nginx.conf', 'utf8');
+  const dir = mkdtempSync(join(tmpdir(), 'image-api-nginx-'));
+  chmodSync(dir, 0o755);
+  const cache = join(dir, 'cache');
+  mkdirSync(cache);
+  chmodSync(cache, 0o777); // as root, nginx's workers run as nobody
+  const port = await freePort();
+  let servers = 0;
+  const conf = shipped
+    .replace(/^(\s*)server [\w.-]+:\d+;\n/gm, (_line, indent: string) =>
+      servers++ === 0 ? `${indent}server 127.0.0.1:${upstreamPort};\n` : '',
+    )
+    .replace(/listen 8080;/, `listen 127.0.0.1:${port};`)
+    .replaceAll('/var/cache/nginx', cache);
+  expect(servers).toBeGreaterThan(0);
+  expect(conf).not.toContain('8080');
+  writeFileSync(join(dir, 'nginx.conf'), conf);
+  const child: ChildProcess = spawn(
+    NGINX,
+    ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', `daemon off; pid ${dir}/nginx.pid; error_log ${dir}/error.log;`],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try {
+      await fetch(`${url}/nginx-front-probe`);
+      break;
+    } catch {
+      if (child.exitCode !== null || i > 100) throw new Error(`nginx did not start: ${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  return {
+    url,
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+describe('deploy/nginx.conf, the cache front (Debian nginx in front of a real server)', () => {
+  beforeAll(() => {
+    if (!existsSync(NGINX)) throw new Error(`${NGINX} is missing: apt-get install -y nginx-light`);
+  });
+
+  describe('in front of the API', () => {
+    let t: TestApp;
+    let front: Front;
+    let token: string;
+    afterAll(async () => {
+      await front?.stop();
+      await t?.close();
+    });
+
+    it('serves a permanent thumbnail from its cache (even once the API forgot the image), never an expiring link or /api', async () => {
+      t = await bootApp();
+      front = await startFront(Number(new URL(t.baseUrl).port));
+      token = await t.login('ent', { tier: 'Enterprise' });
+      const up = await t
+        .http()
+        .post('/api/images')
+        .auth(token, { type: 'bearer' })
+        .attach('file', await fixtures.jpeg(640, 480), 'x.jpg')
+        .expect(201);
+      const id = up.body.id as string;
+      const thumb = new URL(up.body.links.thumbnails[0].url as string).pathname;
+      const auth = { authorization: `Bearer ${token}` };
+      const expiring = await t
+        .http()
+        .post(`/api/images/${id}/expiring-links`)
+        .auth(token, { type: 'bearer' })
+        .send({ expiresIn: 600 })
+        .expect(201);
+      const expiringPath = new URL(expiring.body.url as string).pathname;
+
+      const first = await fetch(front.url + thumb);
+      expect([first.status, first.headers.get('x-cache-status')]).toEqual([200, 'MISS']);
+      const bytes = Buffer.from(await first.arrayBuffer());
+      expect(first.headers.get('cache-control')).toBe('public, max-age=300');
+      const second = await fetch(front.url + thumb);
+      expect([second.status, second.headers.get('x-cache-status')]).toEqual([200, 'HIT']);
+      expect(Buffer.from(await second.arrayBuffer()).equals(bytes)).toBe(true);
+
+      const viaFront = await fetch(`${front.url}${expiringPath}`);
+      expect([viaFront.status, viaFront.headers.get('x-cache-status')]).toEqual([200, null]);
+      await viaFront.arrayBuffer();
+      expect((await fetch(`${front.url}/api/images/${id}`, { headers: auth })).status).toBe(200);
+
+      await t.http().delete(`/api/images/${id}`).auth(token, { type: 'bearer' }).expect(204);
+
+      // The API has forgotten it; the front still serves the permanent link until max-age runs out...
+      expect((await fetch(t.baseUrl + thumb)).status).toBe(404);
+      const third = await fetch(front.url + thumb);
+      expect([third.status, third.headers.get('x-cache-status')]).toEqual([200, 'HIT']);
+      expect(Buffer.from(await third.arrayBuffer()).equals(bytes)).toBe(true);
+      // ...but an expiring link and /api are answered by the API every time.
+      expect((await fetch(`${front.url}${expiringPath}`)).status).toBe(404);
+      const api = await fetch(`${front.url}/api/images/${id}`, { headers: auth });
+      expect([api.status, api.headers.get('x-cache-status')]).toEqual([404, null]);
+    });
+  });
+
+  describe('content negotiation (a server that answers by Accept)', () => {
+    let upstream: Server;
+    let front: Front;
+    const seen: string[] = [];
+    afterAll(async () => {
+      await front?.stop();
+      await new Promise((resolve) => upstream?.close(resolve));
+    });
+
+    it('passes Vary: Accept through and keys the cache on a normalised Accept (avif, webp, original)', async () => {
+      upstream = createServer((req, res) => {
+        if (req.url?.startsWith('/media/')) seen.push(req.headers.accept ?? '');
+        res.writeHead(200, {
+          'content-type': 'text/plain',
+          'cache-control': 'public, max-age=300',
+          vary: 'Accept',
+        });
+        res.end(`variant for ${req.headers.accept ?? ''}`);
+      });
+      const port = await freePort();
+      await new Promise<void>((resolve) => upstream.listen(port, '127.0.0.1', resolve));
+      front = await startFront(port);
+      const path = `${front.url}/media/0b9f6f0e-4b1e-4f5e-9a5e-000000000001/sig/200.jpg`;
+      const get = async (accept?: string) => {
+        const res = await fetch(path, { headers: accept === undefined ? {} : { accept } });
+        return { vary: res.headers.get('vary'), cache: res.headers.get('x-cache-status'), body: await res.text() };
+      };
+
+      const avif = await get('image/avif,image/webp,image/apng,*/*;q=0.8');
+      expect(avif).toEqual({ vary: 'Accept', cache: 'MISS', body: 'variant for image/avif,image/webp,*/*' });
+      // another browser's Accept with AVIF in it: the same entry
+      expect(await get('image/avif,*/*;q=0.5')).toEqual({ ...avif, cache: 'HIT' });
+      const webp = await get('image/webp,*/*');
+      expect(webp).toEqual({ vary: 'Accept', cache: 'MISS', body: 'variant for image/webp,*/*' });
+      expect(await get('*/*')).toEqual({ vary: 'Accept', cache: 'MISS', body: 'variant for */*' });
+      expect(await get(undefined)).toEqual({ vary: 'Accept', cache: 'HIT', body: 'variant for */*' });
+      expect(await get('image/webp')).toEqual({ ...webp, cache: 'HIT' });
+      expect(seen).toEqual(['image/avif,image/webp,*/*', 'image/webp,*/*', '*/*']);
+    });
+  });
+});
