@@ -55,7 +55,13 @@ const peaks = new Map();
 let sampler;
 try {
   for (let i = 0; ; i++) {
-    if (await fetch(`${base}/api/health`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`${base}/api/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     if (server.exitCode !== null || i > 1200) throw new Error('the server did not start');
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -72,7 +78,11 @@ try {
   const links = [];
   for (let u = 0; u < USERS; u++) {
     const name = `soak-${u}`;
-    execFileSync(process.execPath, ['dist/cli/main.js', 'create-user', name, '--password', `${name}-password`, '--tier', 'Enterprise'], { env });
+    execFileSync(
+      process.execPath,
+      ['dist/cli/main.js', 'create-user', name, '--password', `${name}-password`, '--tier', 'Enterprise'],
+      { env },
+    );
     const res = await request(`${base}/api/auth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -84,7 +94,11 @@ try {
       const form = new FormData();
       form.append('file', new Blob([photo]), 'photo.jpg');
       const image = await (
-        await request(`${base}/api/images`, { method: 'POST', headers: { authorization: `Bearer ${accessToken}` }, body: form })
+        await request(`${base}/api/images`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${accessToken}` },
+          body: form,
+        })
       ).json();
       for (const t of image.links.thumbnails) links.push(new URL(t.url).pathname);
     }
@@ -93,7 +107,9 @@ try {
   writeFileSync(join(dataDir, 'links.txt'), `${links.join('\n')}\n`);
   writeFileSync(join(dataDir, 'tokens.txt'), `${tokens.join('\n')}\n`);
   writeFileSync(join(dataDir, 'upload.jpg'), photo);
-  log(`${USERS} users, ${links.length} links, upload of ${(photo.length / 1024).toFixed(0)} KB; ${CLIENTS} clients for ${SECONDS} s`);
+  log(
+    `${USERS} users, ${links.length} links, upload of ${(photo.length / 1024).toFixed(0)} KB; ${CLIENTS} clients for ${SECONDS} s`,
+  );
 
   // ---- the soak, RSS sampled meanwhile ----
   sampler = setInterval(() => {
@@ -115,17 +131,37 @@ try {
   const code = await new Promise((r) => wrk.on('close', r));
   clearInterval(sampler);
   if (code !== 0) throw new Error(`wrk exited ${code}: ${out}`);
-  const result = JSON.parse(out.trim().split('\n').filter((l) => l.startsWith('{')).pop());
+  const result = JSON.parse(
+    out
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .pop(),
+  );
   const errors = result.errorStatus + result.connect + result.read + result.write + result.timeout;
   const peak = Math.max(...peaks.values());
   const files = readdirSync(join(dataDir, 'files', 'images')).length;
   const ok = (cond) => (cond ? '✓' : '✗');
-  console.log(`\nsoak: ${CLIENTS} clients, ${SECONDS} s, WEB_CONCURRENCY=${env.WEB_CONCURRENCY}, NODE_OPTIONS=${env.NODE_OPTIONS ?? ''}`);
-  console.log(`requests: ${result.requests} (${(result.requests / result.seconds).toFixed(0)} req/s), images stored: ${files}`);
-  console.log(`errors: ${errors} (status >= 400: ${result.errorStatus}, socket: connect ${result.connect}, read ${result.read}, write ${result.write}, timeout ${result.timeout}) (target 0 ${ok(errors === 0)})`);
-  console.log(`latency: p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms (target ≤ 250 ${ok(result.p99 <= 250)}), max ${result.max.toFixed(0)} ms`);
-  console.log(`idle RSS before the soak (MiB): ${Object.entries(idle).map(([pid, mib]) => `${pid}: ${mib}`).join(', ')}`);
-  console.log(`peak RSS during the soak (MiB): ${[...peaks].map(([pid, mib]) => `${pid}: ${mib.toFixed(0)}`).join(', ')} (target ≤ 300 per process ${ok(peak <= 300)})`);
+  console.log(
+    `\nsoak: ${CLIENTS} clients, ${SECONDS} s, WEB_CONCURRENCY=${env.WEB_CONCURRENCY}, NODE_OPTIONS=${env.NODE_OPTIONS ?? ''}`,
+  );
+  console.log(
+    `requests: ${result.requests} (${(result.requests / result.seconds).toFixed(0)} req/s), images stored: ${files}`,
+  );
+  console.log(
+    `errors: ${errors} (status >= 400: ${result.errorStatus}, socket: connect ${result.connect}, read ${result.read}, write ${result.write}, timeout ${result.timeout}) (target 0 ${ok(errors === 0)})`,
+  );
+  console.log(
+    `latency: p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms (target ≤ 250 ${ok(result.p99 <= 250)}), max ${result.max.toFixed(0)} ms`,
+  );
+  console.log(
+    `idle RSS before the soak (MiB): ${Object.entries(idle)
+      .map(([pid, mib]) => `${pid}: ${mib}`)
+      .join(', ')}`,
+  );
+  console.log(
+    `peak RSS during the soak (MiB): ${[...peaks].map(([pid, mib]) => `${pid}: ${mib.toFixed(0)}`).join(', ')} (target ≤ 300 per process ${ok(peak <= 300)})`,
+  );
   process.exitCode = errors === 0 && result.p99 <= 250 && peak <= 300 ? 0 : 1;
 } finally {
   clearInterval(sampler);

@@ -60,7 +60,13 @@ http {
   });
   const url = `http://127.0.0.1:${port}/thumb.jpg`;
   for (let i = 0; ; i++) {
-    if (await fetch(url).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     if (child.exitCode !== null || i > 100) throw new Error('nginx did not start');
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -30,7 +30,7 @@ export class ExpiringLinksService {
   private readonly logger = new Logger(ExpiringLinksService.name);
 
   /** Revocation state by link id: dropped on every instance when a link is revoked (expiring_links_changed). */
-  private readonly states = new LRUCache<string, Promise<LinkState>>({ max: 100_000 });
+  private readonly states = new LRUCache<string, Promise<LinkState>>({ max: 10_000 });
 
   constructor(
     @InjectRepository(ExpiringLink) private readonly links: Repository<ExpiringLink>,

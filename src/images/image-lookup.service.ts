@@ -21,7 +21,7 @@ export interface ImageRef {
  */
 @Injectable()
 export class ImageLookup {
-  private readonly cache = new LRUCache<string, Promise<ImageRef | null>>({ max: 100_000 });
+  private readonly cache = new LRUCache<string, Promise<ImageRef | null>>({ max: 20_000 });
   private readonly deletedHandlers: Array<(id: string) => void> = [];
 
   constructor(

@@ -6,6 +6,7 @@ import { prepareDatabase } from '../database/prepare-database.js';
 import { resolveDatabase } from '../database/resolve-database.js';
 import { startClusterMetricsServer } from '../observability/cluster-metrics.js';
 import { RestartPolicy } from './restart-policy.js';
+import { collectStartupGarbage } from './startup-garbage.js';
 
 /** How long a worker may take to finish its requests after SIGTERM before it is killed. */
 const WORKER_STOP_MS = 30_000;
@@ -33,6 +34,8 @@ export async function runPrimary(config: AppConfig): Promise<void> {
     await database.close();
     throw error;
   }
+
+  collectStartupGarbage(); // what preparing the database left (Nest, TypeORM): the primary idles from here on
 
   // The workers read the same environment (so the same generated secrets) plus the resolved database.
   const workerEnv = { DATABASE_URL: database.config.databaseUrl };

@@ -34,7 +34,7 @@ export interface Principal {
 @Injectable()
 export class GrantsService {
   private readonly cache = new LRUCache<string, Promise<Principal | null>>({
-    max: 50_000,
+    max: 10_000,
     ttl: 30_000,
     noDeleteOnStaleGet: true, // expired entries stay as a fallback during a database outage
   });
