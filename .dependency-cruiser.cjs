@@ -13,6 +13,7 @@ const LAYERS = [
   ['serving', 'health'],
   ['expiring-links'],
   ['images'],
+  ['upload-edge'], // the upload's body: limits, the early 413, the spooled temp file and its removal
   ['auth'],
   ['users'],
   ['links'],

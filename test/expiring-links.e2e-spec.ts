@@ -1,4 +1,7 @@
-import { ExpiringLinksService } from '../src/expiring-links/expiring-links.service.js';
+import {
+  EXPIRING_LINKS_PER_IMAGE_PER_HOUR,
+  ExpiringLinksService,
+} from '../src/expiring-links/expiring-links.service.js';
 import { bootApp, type TestApp } from './support/app.js';
 import { TestClock } from './support/clock.js';
 import * as fixtures from './support/images.js';
@@ -150,6 +153,16 @@ describe('expiring links', () => {
     expect(await at(`/media/x/${token}AA/200.jpg`)).toBe(404);
     expect(await at(`/media/x/%00%ff/200.jpg`)).toBe(400); // not even valid URL encoding
     expect(await at(url.pathname)).toBe(200);
+    expect(await at(`${url.pathname}/`)).toBe(200); // one trailing slash, as the router took it
+    expect(await at(url.pathname.replace(token, encodeURIComponent(token).replace(/-/g, '%2D')))).toBe(200);
+    // Every other request under /media/ gets the API's error JSON from the same entry point.
+    const post = await fetch(`${t.baseUrl}${url.pathname}`, { method: 'POST' });
+    expect(post.status).toBe(404);
+    expect(await post.json()).toEqual({ statusCode: 404, error: 'Not Found', message: `Cannot POST ${url.pathname}` });
+    const odd = await fetch(`${t.baseUrl}/media/x/${token}`);
+    expect(odd.status).toBe(404);
+    expect(odd.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(await odd.json()).toMatchObject({ statusCode: 404, message: `Cannot GET /media/x/${token}` });
   });
 
   it('stops working at once when revoked (410)', async () => {
@@ -180,6 +193,41 @@ describe('expiring links', () => {
       expect(await service.deleteExpired()).toBeGreaterThan(0);
       expect(await service.state(link.id)).toBe('missing');
       expect((await fetch(link.url)).status).toBe(410);
+    } finally {
+      clock.set(start);
+    }
+  });
+
+  it(`makes at most ${EXPIRING_LINKS_PER_IMAGE_PER_HOUR} links per image an hour; beyond it 429 with Retry-After`, async () => {
+    const busy = await upload(enterprise, await fixtures.png(30, 30));
+    const [{ id: userId }] = (await t.dataSource.query(`SELECT id FROM users WHERE username = 'ent'`)) as Array<{
+      id: string;
+    }>;
+    const tenMinutesAgo = new Date(clock.now().getTime() - 600_000);
+    await t.dataSource.query(
+      `INSERT INTO expiring_links (id, "imageId", "createdById", variant, "expiresAt", "revokedAt", "createdAt")
+       SELECT gen_random_uuid(), $1, $2, 'original', $3, NULL, $4 FROM generate_series(1, $5)`,
+      [
+        busy.id,
+        userId,
+        new Date(clock.now().getTime() + 3600_000),
+        tenMinutesAgo,
+        EXPIRING_LINKS_PER_IMAGE_PER_HOUR - 2,
+      ],
+    );
+    // Parallel requests cannot all slip past the count: of 5, exactly 2 fit.
+    const statuses = (
+      await Promise.all(Array.from({ length: 5 }, () => create(enterprise, busy.id, { expiresIn: 600 })))
+    ).map((r) => r.status);
+    expect(statuses.sort()).toEqual([201, 201, 429, 429, 429]);
+    const refused = await create(enterprise, busy.id, { expiresIn: 600 }).expect(429);
+    expect(refused.body).toMatchObject({ statusCode: 429, error: 'Too Many Requests' });
+    expect(Number(refused.headers['retry-after'])).toBe(3000); // when the oldest of the hour leaves it
+    await createOk({ expiresIn: 600 }); // another image is not held back
+    const start = clock.now().getTime();
+    try {
+      clock.set(start + 3001_000);
+      await createOk({ expiresIn: 600 }, busy.id);
     } finally {
       clock.set(start);
     }

@@ -1,6 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { RefreshTokensService, USED_KEPT_PER_FAMILY } from '../src/auth/refresh-tokens.service.js';
 import { bootApp, TEST_JWT_SECRET, type TestApp } from './support/app.js';
 import * as fixtures from './support/images.js';
 
@@ -68,6 +69,18 @@ describe('hardening: hostile input gets a 4xx, never a 500', () => {
     const image = await t.http().get(`/api/images/${imageId}`).auth(token, { type: 'bearer' }).expect(200);
     expect(image.body.title).toBeNull();
   });
+
+  it.each([['null'], ['"a-secret"'], ['{"username": secret'], ['123']])(
+    'a JSON body %s that does not parse (or is no object): 400 with a fixed message, nothing of it repeated',
+    async (body) => {
+      for (const path of ['/api/auth/token', '/admin/login']) {
+        const res = await t.http().post(path).set('content-type', 'application/json').send(body);
+        expect([path, res.status]).toEqual([path, 400]);
+        expect(JSON.stringify(res.body)).not.toMatch(/secret|null|123/);
+        expect(res.body.message).toMatch(/^The request body is not (valid JSON|a valid JSON object)$/);
+      }
+    },
+  );
 
   it('NUL in a login username: 400', async () => {
     const res = await t.http().post('/api/auth/token').send({ username: 'hardy\u0000', password: 'secret12' });
@@ -172,6 +185,52 @@ describe('hardening: hostile input gets a 4xx, never a 500', () => {
         Array.from({ length: 5 }, () => t.http().post('/api/auth/refresh').send({ refreshToken })),
       );
       expect(results.map((r) => r.status).sort()).toEqual([200, 401, 401, 401, 401]);
+    });
+
+    it('a reuse race leaves no working token: the winner of two parallel refreshes is revoked with its family (0 of 20)', async () => {
+      let survivors = 0;
+      for (let trial = 0; trial < 20; trial++) {
+        const { refreshToken } = (
+          await t.http().post('/api/auth/token').send({ username: 'hardy', password: 'secret12' })
+        ).body as { refreshToken: string };
+        const [a, b] = await Promise.all([0, 1].map(() => t.http().post('/api/auth/refresh').send({ refreshToken })));
+        expect([a.status, b.status].sort()).toEqual([200, 401]);
+        const winner = (a.status === 200 ? a : b).body as { refreshToken: string };
+        const after = await t.http().post('/api/auth/refresh').send({ refreshToken: winner.refreshToken });
+        if (after.status === 200) survivors++;
+      }
+      expect(survivors).toBe(0);
+    });
+
+    it('keeps a few used refresh tokens per login, not one row per refresh; prunes dead rows', async () => {
+      let { refreshToken } = (await t.http().post('/api/auth/token').send({ username: 'hardy', password: 'secret12' }))
+        .body as { refreshToken: string };
+      const first = refreshToken;
+      for (let i = 0; i < 12; i++) {
+        refreshToken = (
+          (await t.http().post('/api/auth/refresh').send({ refreshToken }).expect(200)).body as {
+            refreshToken: string;
+          }
+        ).refreshToken;
+      }
+      const jti = (token: string) =>
+        (JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { jti: string }).jti;
+      const [{ familyId }] = (await t.dataSource.query(`SELECT "familyId" FROM refresh_tokens WHERE id = $1`, [
+        jti(refreshToken),
+      ])) as Array<{ familyId: string }>;
+      const rows = (await t.dataSource.query(`SELECT count(*)::int AS n FROM refresh_tokens WHERE "familyId" = $1`, [
+        familyId,
+      ])) as Array<{ n: number }>;
+      expect(rows[0].n).toBe(USED_KEPT_PER_FAMILY + 1);
+      // The first token's row is gone: presenting it is simply invalid (its JWT still verifies).
+      await t.http().post('/api/auth/refresh').send({ refreshToken: first }).expect(401);
+      // A revoked family over a day old and expired rows are pruned.
+      await t.dataSource.query(
+        `UPDATE refresh_tokens SET "revokedAt" = now() - interval '2 days' WHERE "familyId" = $1`,
+        [familyId],
+      );
+      expect(await t.app.get(RefreshTokensService).prune()).toBeGreaterThanOrEqual(USED_KEPT_PER_FAMILY + 1);
+      expect(await t.dataSource.query(`SELECT id FROM refresh_tokens WHERE "familyId" = $1`, [familyId])).toEqual([]);
     });
 
     it('refresh tokens stay valid across an update of the user (the contract)', async () => {

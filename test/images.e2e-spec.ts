@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { JobQueue } from '../src/jobs/job-queue.js';
 import { ImageProcessor } from '../src/media/image-processor.js';
-import { GrantsService } from '../src/tiers/grants.service.js';
+import { PrincipalCache } from '../src/auth/principal-cache.service.js';
 import { bootApp, type TestApp } from './support/app.js';
 import * as fixtures from './support/images.js';
 
@@ -57,7 +57,7 @@ describe('images', () => {
       username,
       tier,
     ]);
-    await t.app.get(GrantsService).settled();
+    await t.app.get(PrincipalCache).settled();
   };
 
   describe('links by tier', () => {
@@ -146,7 +146,7 @@ describe('images', () => {
       await t.dataSource.query(
         `INSERT INTO tier_sizes ("tierId", "sizeId") SELECT t.id, s.id FROM tiers t, sizes s WHERE t.name = 'Enterprise' AND s.height = 150`,
       );
-      await t.app.get(GrantsService).settled();
+      await t.app.get(PrincipalCache).settled();
       try {
         const fresh = (
           await t.http().get(`/api/images/${image.id}`).auth(tokens.enterprise, { type: 'bearer' }).expect(200)
@@ -161,7 +161,7 @@ describe('images', () => {
         expect(await fixtures.describeImage(body)).toMatchObject({ width: 150, height: 150 });
       } finally {
         await t.dataSource.query(`DELETE FROM tier_sizes WHERE "sizeId" = (SELECT id FROM sizes WHERE height = 150)`);
-        await t.app.get(GrantsService).settled();
+        await t.app.get(PrincipalCache).settled();
       }
     });
   });

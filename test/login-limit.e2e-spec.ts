@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { SLOWED_SECONDS_PER_ATTEMPT, USERNAME_FAILURES_PER_15_MINUTES } from '../src/auth/login-limiter.service.js';
+import { postFrom } from './support/from-address.js';
 import { bootApp, type TestApp } from './support/app.js';
 
 /** The login limit under attack: bursts from one address, and guesses spread over many addresses. */
@@ -7,7 +8,8 @@ describe('login limit', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await bootApp({ env: { TRUST_PROXY: 'true' } }); // X-Forwarded-For gives each request its address
+    // One trusted hop: the test plays the load balancer, whose X-Forwarded-For entry gives each request its address.
+    t = await bootApp({ env: { TRUST_PROXY: '1' } });
     await t.login('target', { password: 'right-password' });
   });
   afterAll(() => t.close());
@@ -43,5 +45,71 @@ describe('login limit', () => {
     // Not a lock-out: once the slot is free, the owner gets in.
     await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000 + 200));
     await attempt('spread', 'right-password', '192.0.2.3').expect(200);
+  });
+
+  /** Fails the username USERNAME_FAILURES_PER_15_MINUTES times from as many addresses: it is now slowed. */
+  async function exhaust(username: string, prefix: string) {
+    for (let batch = 0; batch < USERNAME_FAILURES_PER_15_MINUTES; batch += 25) {
+      const addresses = Array.from({ length: 25 }, (_, i) => `${prefix}.${batch + i}`);
+      await Promise.all(addresses.map((address) => attempt(username, 'wrong', address)));
+    }
+  }
+
+  it('keeps no owner out while the username is under attack: their known address skips the shared slot', async () => {
+    await t.login('owner', { password: 'right-password' });
+    // The owner logged in before from their own machine (a real client address, no proxy header).
+    const own = { localAddress: '127.0.0.7' };
+    const login = (body: object) => postFrom(t.baseUrl, '/api/auth/token', body, own);
+    expect((await login({ username: 'owner', password: 'right-password' })).status).toBe(200);
+    await exhaust('owner', '198.51.101');
+    // The attacker keeps one wrong attempt every 0.3 s, rotating over 30 addresses, holding the shared slot.
+    let stop = false;
+    const attacker = (async () => {
+      for (let i = 0; !stop; i++) {
+        await attempt('owner', 'wrong', `203.0.114.${i % 30}`);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+    })();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      // A new address waits for the shared slot; the owner's known address does not.
+      await attempt('owner', 'right-password', '192.0.2.99').expect(429);
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        statuses.push((await login({ username: 'owner', password: 'right-password' })).status);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      expect(statuses).toEqual([200, 200, 200, 200, 200]);
+      // The known address still gets only its own 10 wrong passwords a minute.
+      const wrong = await Promise.all(
+        Array.from({ length: 12 }, () => login({ username: 'owner', password: 'wrong' }).then((r) => r.status)),
+      );
+      expect(wrong.filter((s) => s === 429)).toHaveLength(2);
+    } finally {
+      stop = true;
+      await attacker;
+    }
+  });
+
+  it('takes one trusted hop only: a client rotating X-Forwarded-For stays one address', async () => {
+    await t.login('rotated', { password: 'right-password' });
+    const statuses = await Promise.all(
+      Array.from({ length: 15 }, (_, i) =>
+        request(t.app.getHttpServer())
+          .post('/api/auth/token')
+          .set('x-forwarded-for', `10.9.${i}.1, 203.0.113.77`) // only the last entry is the proxy's word
+          .send({ username: 'rotated', password: 'wrong' })
+          .then((r) => r.status),
+      ),
+    );
+    expect([statuses.filter((s) => s === 401).length, statuses.filter((s) => s === 429).length]).toEqual([10, 5]);
+  });
+
+  it('answers long or odd forwarded addresses with 401, never a 500', async () => {
+    const odd = ['x'.repeat(2000), '1.2.3.4%eth0', 'unknown', '[::1]:80', `${'a'.repeat(300)}, ${'b'.repeat(300)}`];
+    for (const address of odd) {
+      const res = await attempt('target-odd', 'wrong', address);
+      expect([address.slice(0, 20), res.status]).toEqual([address.slice(0, 20), 401]);
+    }
   });
 });

@@ -3,6 +3,7 @@ import AdminJSExpress from '@adminjs/express';
 import type { AdminModuleOptions } from '@adminjs/nestjs';
 import AdminJS from 'adminjs';
 import type { NextFunction, Request, Response } from 'express';
+import { adminGate } from './admin-gate.js';
 
 // AdminJS.watch() outside production starts a rollup watcher that keeps node alive after app.close() and rewrites
 // the bundle. The bundle is built once by `npm run build` and served from disk instead; ADMIN_JS_WATCH=true brings
@@ -18,10 +19,11 @@ if (process.env.NODE_ENV !== 'production' && process.env.ADMIN_JS_WATCH !== 'tru
  */
 export function buildAdminRouter(
   options: AdminModuleOptions,
+  ownOrigin: string,
 ): (req: Request, res: Response, next: NextFunction) => void {
   const admin = new AdminJS(options.adminJsOptions);
   void admin.watch();
-  return options.auth
+  const router = options.auth
     ? AdminJSExpress.buildAuthenticatedRouter(
         admin,
         options.auth,
@@ -30,4 +32,7 @@ export function buildAdminRouter(
         options.formidableOptions,
       )
     : AdminJSExpress.buildRouter(admin, undefined, options.formidableOptions);
+  // The session, the counted body, login and logout come first (src/admin/admin-gate.ts), then AdminJS's router.
+  const gate = adminGate(admin, options, ownOrigin);
+  return (req, res, next) => gate(req, res, (error?: unknown) => (error ? next(error) : router(req, res, next)));
 }

@@ -16,7 +16,7 @@ import { ImagesModule } from '../images/images.module.js';
 import { ImagesService } from '../images/images.service.js';
 import { LinksModule } from '../links/links.module.js';
 import { PermanentLinks } from '../links/permanent-links.js';
-import { GrantsService } from '../tiers/grants.service.js';
+import { PrincipalCache } from '../auth/principal-cache.service.js';
 import { TiersService } from '../tiers/tiers.service.js';
 import { UsersModule } from '../users/users.module.js';
 import { UsersService } from '../users/users.service.js';
@@ -45,7 +45,7 @@ export class AdminPanelOptions {
     private readonly tiers: TiersService,
     private readonly images: ImagesService,
     private readonly links: PermanentLinks,
-    private readonly grants: GrantsService,
+    private readonly grants: PrincipalCache,
     private readonly expiringLinks: ExpiringLinksService,
     private readonly clock: Clock,
     private readonly sessions: AdminSessionStore,
@@ -186,7 +186,7 @@ class AdminPanelMount implements OnModuleInit {
   private load() {
     return (this.router ??= (async () => {
       const { buildAdminRouter } = await import('./admin-panel.js');
-      const router = buildAdminRouter(await this.options.build());
+      const router = buildAdminRouter(await this.options.build(), new URL(this.config.publicUrl).origin);
       this.logger.log('Admin panel loaded');
       return router;
     })().catch((error: unknown) => {

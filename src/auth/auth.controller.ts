@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swa
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { Public } from '../common/public.decorator.js';
 import { CurrentUser } from './current-user.decorator.js';
-import type { Principal } from '../tiers/grants.service.js';
+import type { Principal } from '../auth/principal.js';
 import { MeDto } from './dto/me.dto.js';
 import { LoginDto, RefreshDto, TokenPairDto } from './dto/token.dto.js';
 import { AuthService } from './auth.service.js';

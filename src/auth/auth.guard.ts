@@ -1,7 +1,7 @@
 import { type CanActivate, type ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { IS_PUBLIC } from '../common/public.decorator.js';
-import { GrantsService } from '../tiers/grants.service.js';
+import { PrincipalCache } from '../auth/principal-cache.service.js';
 import type { AuthenticatedRequest } from './current-user.decorator.js';
 import { TokenService } from './token.service.js';
 
@@ -11,7 +11,7 @@ export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly tokens: TokenService,
-    private readonly grants: GrantsService,
+    private readonly principals: PrincipalCache,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -24,7 +24,7 @@ export class AuthGuard implements CanActivate {
       throw new UnauthorizedException('Send an access token: Authorization: Bearer <accessToken>');
     }
     const verified = await this.tokens.verify(token, 'access');
-    const principal = verified ? await this.grants.forUser(verified.userId) : null;
+    const principal = verified ? await this.principals.forUser(verified.userId) : null;
     if (!principal) throw new UnauthorizedException('The access token is invalid or expired');
     request.user = principal;
     return true;

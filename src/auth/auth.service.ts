@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { GrantsService } from '../tiers/grants.service.js';
+import { PrincipalCache } from '../auth/principal-cache.service.js';
 import { PasswordService } from '../users/password.service.js';
 import { UsersService } from '../users/users.service.js';
 import { InvalidCredentialsError, InvalidTokenError } from './auth.errors.js';
@@ -22,7 +22,7 @@ export class AuthService {
     private readonly passwords: PasswordService,
     private readonly tokens: TokenService,
     private readonly limiter: LoginLimiterService,
-    private readonly grants: GrantsService,
+    private readonly principals: PrincipalCache,
     private readonly refreshTokens: RefreshTokensService,
   ) {}
 
@@ -52,14 +52,15 @@ export class AuthService {
   async refresh(refreshToken: string): Promise<TokenPairDto> {
     const invalid = () => new InvalidTokenError('The refresh token is invalid or expired; log in again');
     const verified = await this.tokens.verify(refreshToken, 'refresh');
-    if (!verified?.tokenId || !(await this.grants.forUser(verified.userId))) throw invalid();
-    const outcome = await this.refreshTokens.use(verified.tokenId, verified.userId);
+    if (!verified?.tokenId || !(await this.principals.forUser(verified.userId))) throw invalid();
+    const next = this.tokens.nextRefresh();
+    const outcome = await this.refreshTokens.use(verified.tokenId, verified.userId, next);
     if (!outcome.ok) {
       if (outcome.reused) {
         throw new InvalidTokenError('The refresh token was already used; every token of that login is revoked');
       }
       throw invalid();
     }
-    return this.tokens.issue(verified.userId, outcome.familyId);
+    return this.tokens.signPair(verified.userId, next.id);
   }
 }

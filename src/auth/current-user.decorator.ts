@@ -1,6 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import type { Principal } from '../tiers/grants.service.js';
+import type { Principal } from '../auth/principal.js';
 
 export type AuthenticatedRequest = Request & { user: Principal };
 

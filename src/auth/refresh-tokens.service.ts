@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { Interval } from '@nestjs/schedule';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, LessThan, type Repository } from 'typeorm';
 import { Clock } from '../common/clock.js';
@@ -13,6 +14,9 @@ export type RefreshOutcome =
  * The server-side half of refresh tokens: which ones were issued, which were used, which families are revoked.
  * Access tokens stay stateless (15 minutes); only the refresh exchange touches this table.
  */
+/** Used tokens kept per login family, newest first, to recognise a copied token presented again. */
+export const USED_KEPT_PER_FAMILY = 5;
+
 @Injectable()
 export class RefreshTokensService {
   constructor(
@@ -28,25 +32,62 @@ export class RefreshTokensService {
   }
 
   /**
-   * Marks the token used, once: of two concurrent exchanges of one token, exactly one wins (a single
-   * conditional UPDATE). A token that was already used, or whose family was revoked, revokes its family.
+   * Exchanges the token for `next`, once: the token is marked used and `next` recorded in its family IN ONE
+   * TRANSACTION. The UPDATE holds the used row's lock until `next` is committed, so a concurrent second use
+   * of the same token waits for it, finds the token used, and its family revocation then covers `next` too
+   * (before, `next` could be stored after the revocation and keep working). A token that was already used, or
+   * whose family was revoked, revokes its family. Only the newest USED_KEPT_PER_FAMILY used tokens of a family
+   * are kept (enough to catch a copied token being replayed; the table does not grow with every refresh).
    */
-  async use(id: string, userId: string): Promise<RefreshOutcome> {
+  async use(id: string, userId: string, next: { id: string; expiresAt: Date }): Promise<RefreshOutcome> {
     const now = this.clock.now();
-    const updated = await this.tokens
-      .createQueryBuilder()
-      .update()
-      .set({ usedAt: now })
-      .where({ id, userId, usedAt: IsNull(), revokedAt: IsNull() })
-      .andWhere('"expiresAt" > :now', { now })
-      .returning(['familyId'])
-      .execute();
-    const row = (updated.raw as { familyId: string }[])[0];
-    if (row) return { ok: true, familyId: row.familyId };
+    const familyId = await this.tokens.manager.transaction(async (em) => {
+      const updated = await em
+        .createQueryBuilder()
+        .update(RefreshToken)
+        .set({ usedAt: now })
+        .where({ id, userId, usedAt: IsNull(), revokedAt: IsNull() })
+        .andWhere('"expiresAt" > :now', { now })
+        .returning(['familyId'])
+        .execute();
+      const row = (updated.raw as { familyId: string }[])[0];
+      if (!row) return null;
+      await em.insert(RefreshToken, {
+        ...next,
+        familyId: row.familyId,
+        userId,
+        usedAt: null,
+        revokedAt: null,
+        createdAt: now,
+      });
+      await em.query(
+        `DELETE FROM refresh_tokens WHERE "familyId" = $1 AND "usedAt" IS NOT NULL AND id NOT IN
+           (SELECT id FROM refresh_tokens WHERE "familyId" = $1 AND "usedAt" IS NOT NULL ORDER BY "usedAt" DESC LIMIT $2)`,
+        [row.familyId, USED_KEPT_PER_FAMILY],
+      );
+      return row.familyId;
+    });
+    if (familyId) return { ok: true, familyId };
 
     const known = await this.tokens.findOneBy({ id, userId });
     if (!known || known.expiresAt <= now || (!known.usedAt && !known.revokedAt)) return { ok: false, reused: false };
     await this.tokens.update({ familyId: known.familyId, revokedAt: IsNull() }, { revokedAt: now });
     return { ok: false, reused: true };
+  }
+
+  /**
+   * Rows that can never be exchanged again: expired, or revoked over a day ago (kept that long for a look).
+   * Scheduled on every API instance; the DELETE is idempotent.
+   */
+  @Interval('refresh-tokens-prune', 10 * 60 * 1000)
+  async prune(): Promise<number> {
+    const now = this.clock.now();
+    const dayAgo = new Date(now.getTime() - 24 * 3600_000);
+    const result = await this.tokens
+      .createQueryBuilder()
+      .delete()
+      .where('"expiresAt" < :now OR "revokedAt" < :dayAgo', { now, dayAgo })
+      .execute();
+    return result.affected ?? 0;
   }
 }

@@ -45,9 +45,23 @@ export class TokenService {
     this.keys = config.jwtSecrets.map((secret) => createSecretKey(Buffer.from(secret)));
   }
 
-  /** A new pair: a new login family, or the next token of `familyId` (a refresh exchange). */
+  /** A new pair: a new login family, or the next token of `familyId`. */
   async issue(userId: string, familyId: string = randomUUID()): Promise<TokenPairDto> {
-    const refreshId = randomUUID();
+    const next = this.nextRefresh();
+    await this.refreshTokens.record({ ...next, familyId, userId });
+    return this.signPair(userId, next.id);
+  }
+
+  /** The id and expiry of a refresh token about to be issued (recorded by the caller, then signed). */
+  nextRefresh(): { id: string; expiresAt: Date } {
+    return {
+      id: randomUUID(),
+      expiresAt: new Date(this.clock.now().getTime() + this.config.refreshTokenTtl * 1000),
+    };
+  }
+
+  /** Signs an access token and the refresh token `refreshId` (already recorded). */
+  async signPair(userId: string, refreshId: string): Promise<TokenPairDto> {
     const sign = (typ: TokenType, expiresIn: number, jwtid?: string) =>
       this.jwt.signAsync(
         { typ },
@@ -59,12 +73,6 @@ export class TokenService {
           ...(jwtid ? { jwtid } : {}),
         },
       );
-    await this.refreshTokens.record({
-      id: refreshId,
-      familyId,
-      userId,
-      expiresAt: new Date(this.clock.now().getTime() + this.config.refreshTokenTtl * 1000),
-    });
     const [accessToken, refreshToken] = await Promise.all([
       sign('access', this.config.accessTokenTtl),
       sign('refresh', this.config.refreshTokenTtl, refreshId),

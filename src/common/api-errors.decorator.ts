@@ -22,9 +22,12 @@ const WHEN: Record<number, string> = {
   410: 'The link expired or was revoked',
   413: 'The file is over MAX_UPLOAD_BYTES',
   415: 'An image of another format (GIF, WebP, SVG, ...), or an upload that is not multipart/form-data',
-  429: 'Too many failed logins for this username and address in the last minute, or too many uploads in progress for this user (see Retry-After)',
+  429: 'Too many failed logins for this username and address in the last minute, too many uploads in progress for this user, or too many expiring links for this image in the last hour (see Retry-After)',
   503: 'A dependency (database, storage) is down, or the server has too many uploads in progress (see Retry-After)',
 };
+
+/** `Not Found: Missing, or not the caller’s`: how an error status is described in the OpenAPI document. */
+export const errorDescription = (status: number) => `${STATUS_CODES[status]}: ${WHEN[status] ?? ''}`;
 
 /** Documents the error statuses an endpoint can answer with, all with the ErrorDto body. */
 export const ApiErrors = (...statuses: number[]) =>
@@ -32,7 +35,7 @@ export const ApiErrors = (...statuses: number[]) =>
     ...statuses.map((status) =>
       ApiResponse({
         status,
-        description: `${STATUS_CODES[status]}: ${WHEN[status] ?? ''}`,
+        description: errorDescription(status),
         type: ErrorDto,
       }),
     ),

@@ -47,6 +47,11 @@ export function errorAnswer(exception: unknown): Answer {
     const extra = exception.retryAfter !== undefined ? { retryAfter: exception.retryAfter } : {};
     return answer(STATUS_BY_KIND[exception.kind], exception.message, extra);
   }
+  // Nest wraps body-parser's errors in an HttpException whose message repeats the body ("Unexpected token
+  // 'n', "null" is not valid JSON"): answer from the cause's type instead.
+  if (exception instanceof HttpException && (exception.cause as { type?: unknown } | undefined)?.type) {
+    return errorAnswer(exception.cause);
+  }
   if (exception instanceof HttpException) {
     const statusCode = exception.getStatus();
     const payload = exception.getResponse();
@@ -81,14 +86,19 @@ export function errorAnswer(exception: unknown): Answer {
   return answer(HttpStatus.INTERNAL_SERVER_ERROR, 'Something went wrong on our side; the request can be retried');
 }
 
-/** Writes an error answer on a plain node:http response (the filter and request handlers outside Nest). */
-export function writeErrorAnswer(response: ServerResponse, body: Answer): void {
+/**
+ * The one error writer: an error answer on a plain node:http response (the filter, the /media handler, the
+ * upload edge's early 413). `end: false` writes it all but leaves the response open (the upload edge ends it
+ * once the rest of the body is discarded).
+ */
+export function writeErrorAnswer(response: ServerResponse, body: Answer, { end = true } = {}): void {
   if (typeof body.retryAfter === 'number') response.setHeader('Retry-After', String(body.retryAfter));
   const json = JSON.stringify(body);
   response.statusCode = body.statusCode;
   response.setHeader('Content-Type', 'application/json; charset=utf-8');
   response.setHeader('Content-Length', Buffer.byteLength(json));
-  response.end(json);
+  if (end) response.end(json);
+  else response.write(json);
 }
 
 /** Every error leaves as JSON {statusCode, error, message}; unexpected ones are logged with their stack. */
@@ -110,7 +120,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
       );
     }
     if (response.headersSent) {
-      // Already answered (an early 413 while the body kept coming): leave it. Cut off mid-stream: close.
+      // Already answered (the upload edge's early 413): leave it. Cut off mid-stream: close.
       if (!response.writableEnded) response.destroy();
       return;
     }

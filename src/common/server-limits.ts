@@ -19,11 +19,6 @@ export interface ServerLimits {
   isLongUpload: (request: IncomingMessage) => boolean;
 }
 
-/** How much of an unread body is discarded after an early answer, and for how long (see `linger`). */
-export function lingerLimits(maxUploadBytes: number): Pick<ServerLimits, 'lingerBytes' | 'lingerMs'> {
-  return { lingerBytes: 2 * maxUploadBytes, lingerMs: 10_000 };
-}
-
 // Node checks header and request deadlines on this period; 30 s by default, which would let a
 // 20 s header deadline run to 50 s.
 const CHECK_INTERVAL_MS = 1000;

@@ -195,4 +195,14 @@ describe('loadConfig', () => {
       'https://img.example.com',
     );
   });
+
+  it('takes TRUST_PROXY as a hop count or addresses, never "trust every hop"', () => {
+    const trust = (v: string) => loadConfig({ DATA_DIR: dataDir(), TRUST_PROXY: v }).trustProxy;
+    expect(trust('1')).toBe(1);
+    expect(trust('false')).toBe(false);
+    expect(trust('10.0.0.1, 192.168.0.0/16,loopback')).toBe('10.0.0.1, 192.168.0.0/16,loopback');
+    expect(problems({ TRUST_PROXY: 'true' })).toEqual([expect.stringMatching(/^TRUST_PROXY: must name the trusted/)]);
+    expect(problems({ TRUST_PROXY: '10.0.0.0/33' })).toEqual([expect.stringMatching(/^TRUST_PROXY:/)]);
+    expect(problems({ TRUST_PROXY: 'everyone' })).toEqual([expect.stringMatching(/^TRUST_PROXY:/)]);
+  });
 });

@@ -58,8 +58,8 @@ export class AppConfig {
   readonly mediaCacheFileBytes!: number;
   readonly admin?: { username: string; password: string };
   readonly logLevel!: LogLevel;
-  /** Express "trust proxy": false, true, a hop count, or addresses/subnets (behind a load balancer). */
-  readonly trustProxy!: boolean | number | string;
+  /** Express "trust proxy": false, a hop count, or addresses/subnets (never "every hop"). */
+  readonly trustProxy!: false | number | string;
   /** Prometheus text at /metrics on this port (0: any free port); unset: no metrics server. */
   readonly metricsPort?: number;
   readonly metricsHost!: string;

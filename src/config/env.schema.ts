@@ -1,7 +1,17 @@
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 const MiB = 1024 * 1024;
+
+/** One entry of Express's `trust proxy` list: an address, a subnet (address/bits) or a named range. */
+function isProxySpec(entry: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address, bits, ...rest] = entry.split('/');
+  if (rest.length || !isIP(address)) return false;
+  const max = isIP(address) === 4 ? 32 : 128;
+  return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= max);
+}
 
 const optionalString = z
   .string()
@@ -76,9 +86,14 @@ export const envSchema = z
       .string()
       .trim()
       .default('false')
-      .transform((v): boolean | number | string =>
-        v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v,
-      ),
+      .refine((v) => v !== 'true', {
+        message:
+          'must name the trusted proxies: a hop count (1 = one load balancer) or their addresses/subnets; "true" would trust any X-Forwarded-For a client sends',
+      })
+      .refine((v) => v === 'true' || v === 'false' || /^\d+$/.test(v) || v.split(',').every((p) => isProxySpec(p.trim())), {
+        message: 'must be false, a hop count, or a comma-separated list of addresses, subnets or loopback/linklocal/uniquelocal',
+      })
+      .transform((v): false | number | string => (v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v)),
     LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
     METRICS_PORT: optionalString.pipe(z.coerce.number<string | undefined>().int().min(0).max(65535).optional()),
     METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),

@@ -46,7 +46,15 @@ function freePort(): Promise<number> {
   });
 }
 
-/** PostgreSQL refuses to run as root: as root, the cluster belongs to the `postgres` system user. */
+/**
+ * An embedded PostgreSQL cluster kept under `<dataDir>/postgres` (see clusterLocation).
+ *
+ * - The first start runs initdb (password auth, generated password kept in DATA_DIR/secrets.json).
+ * - It listens on 127.0.0.1 only, on a free port, so several data dirs can run side by side.
+ * - A second process on the same data dir (the CLI while the server runs) reuses the running cluster.
+ * - A cluster left running by a process that was killed with SIGKILL is stopped and started again.
+ * - PostgreSQL refuses to run as root: as root, the cluster belongs to the `postgres` system user.
+ */
 export async function startEmbeddedPostgres(
   dataDir: string,
   log: (message: string) => void = () => undefined,

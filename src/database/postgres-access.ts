@@ -20,8 +20,11 @@ import { promisify } from 'node:util';
  * Who the embedded PostgreSQL runs as, and making its binaries and data reachable by that user: as root it is
  * the `postgres` system user, which may not be able to enter the project folder or DATA_DIR.
  */
+
+/** Runs a program without a shell; resolves with its output, rejects when it exits non-zero. */
 export const run = promisify(execFile);
 
+/** The system user the embedded PostgreSQL runs as when this process is root. */
 export const DB_USER = 'postgres';
 
 export interface Binaries {
@@ -34,6 +37,7 @@ export interface RunAs {
   gid?: number;
 }
 
+/** The uid and gid to run PostgreSQL's programs as: DB_USER (created if missing) when root, else this process's. */
 export async function runAsFor(): Promise<RunAs> {
   if (process.getuid?.() !== 0) return {};
   const id = async (flag: string) => Number((await run('id', [flag, DB_USER])).stdout.trim());
@@ -155,12 +159,3 @@ export async function clusterLocation(dataDir: string, runAs: RunAs, log: (messa
   mkdirSync(CLUSTERS_FALLBACK, { recursive: true, mode: 0o755 });
   return elsewhere;
 }
-
-/**
- * An embedded PostgreSQL cluster kept under `<dataDir>/postgres`.
- *
- * - The first start runs initdb (password auth, generated password kept in DATA_DIR/secrets.json).
- * - It listens on 127.0.0.1 only, on a free port, so several data dirs can run side by side.
- * - A second process on the same data dir (the CLI while the server runs) reuses the running cluster.
- * - A cluster left running by a process that was killed with SIGKILL is stopped and started again.
- */

@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { readFileSync } from 'node:fs';
+import { MEDIA_OPENAPI_PATHS } from '../serving/media.openapi.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -8,7 +9,7 @@ const { version } = JSON.parse(readFileSync(new URL('../../package.json', import
 
 export const DOCS_PATH = 'api/docs';
 
-/** The OpenAPI 3 document, generated from the controllers and DTO decorators. */
+/** The OpenAPI 3 document, generated from the controllers and DTO decorators, plus the /media links. */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Image API')
@@ -27,9 +28,11 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       description: 'The accessToken from POST /api/auth/token',
     })
     .build();
-  return SwaggerModule.createDocument(app, config, {
+  const document = SwaggerModule.createDocument(app, config, {
     operationIdFactory: (controllerKey, methodKey) => `${controllerKey.replace(/Controller$/, '')}_${methodKey}`,
   });
+  document.paths = withMediaPaths(document.paths);
+  return document;
 }
 
 /** Swagger UI at /api/docs (assets served from swagger-ui-dist, offline), JSON and YAML next to it. */
@@ -40,4 +43,12 @@ export function setupDocs(app: INestApplication): void {
     customSiteTitle: 'Image API',
     swaggerOptions: { persistAuthorization: true, tryItOutEnabled: false, displayRequestDuration: true },
   });
+}
+
+/** The /media links (served outside Nest's router) where their controller used to stand: before /api/health. */
+function withMediaPaths(paths: OpenAPIObject['paths']): OpenAPIObject['paths'] {
+  const entries = Object.entries(paths);
+  const at = entries.findIndex(([path]) => path === '/api/health');
+  entries.splice(at === -1 ? entries.length : at, 0, ...Object.entries(MEDIA_OPENAPI_PATHS));
+  return Object.fromEntries(entries);
 }

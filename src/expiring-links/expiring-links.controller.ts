@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestj
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { CurrentUser } from '../auth/current-user.decorator.js';
 import { ApiIdParam, IdParam } from '../common/id-param.decorator.js';
-import type { Principal } from '../tiers/grants.service.js';
+import type { Principal } from '../auth/principal.js';
 import { CreateExpiringLinkDto, ExpiringLinkDto } from './dto/expiring-link.dto.js';
 import { ExpiringLinksService } from './expiring-links.service.js';
 
@@ -17,7 +17,7 @@ export class ExpiringLinksController {
   @ApiOperation({ summary: 'Create a link to the binary image that works for expiresIn seconds (300..30000)' })
   @ApiIdParam()
   @ApiCreatedResponse({ type: ExpiringLinkDto })
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(400, 401, 403, 404, 429)
   create(
     @CurrentUser() user: Principal,
     @IdParam() imageId: string,

@@ -3,19 +3,24 @@ import { Interval } from '@nestjs/schedule';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { IsNull, LessThan, type Repository } from 'typeorm';
-import { LRUCache } from 'lru-cache';
 import { Clock } from '../common/clock.js';
 import { ImageLookup } from '../images/image-lookup.service.js';
 import { ImageNotFoundError } from '../images/images.errors.js';
 import { ExpiringLinkTokens } from '../links/expiring-link-token.js';
 import { DatabaseNotifications } from '../notifications/database-notifications.service.js';
-import type { Principal } from '../tiers/grants.service.js';
+import { NotifiedCache } from '../notifications/notified-cache.js';
+import type { Principal } from '../auth/principal.js';
 import { grantedVariants, PlanFeatureError, tierGrants, VariantNotGrantedError } from '../tiers/variant.js';
 import type { CreateExpiringLinkDto, ExpiringLinkDto } from './dto/expiring-link.dto.js';
 import { ExpiringLink } from './expiring-link.entity.js';
+import { TooManyExpiringLinksError } from './expiring-links.errors.js';
 
 /** Rows are kept this long after expiry (audit, admin panel), then deleted. The 410 never depends on them. */
 export const RETENTION_MS = 24 * 3600 * 1000;
+
+/** Expiring links one image may get per hour (a sliding hour); beyond it 429 with Retry-After. */
+export const EXPIRING_LINKS_PER_IMAGE_PER_HOUR = 100;
+const HOUR_MS = 3600 * 1000;
 
 export type LinkState = 'live' | 'revoked' | 'missing';
 /** What the admin panel shows: a row's state at a given time. */
@@ -30,17 +35,19 @@ export class ExpiringLinksService {
   private readonly logger = new Logger(ExpiringLinksService.name);
 
   /** Revocation state by link id: dropped on every instance when a link is revoked (expiring_links_changed). */
-  private readonly states = new LRUCache<string, Promise<LinkState>>({ max: 10_000 });
+  private readonly states: NotifiedCache<LinkState>;
 
   constructor(
     @InjectRepository(ExpiringLink) private readonly links: Repository<ExpiringLink>,
     private readonly lookup: ImageLookup,
     private readonly tokens: ExpiringLinkTokens,
     private readonly clock: Clock,
-    private readonly notifications: DatabaseNotifications,
+    notifications: DatabaseNotifications,
   ) {
-    notifications.on('expiring_links_changed', (id) => this.states.delete(id));
-    notifications.onReset(() => this.states.clear());
+    this.states = new NotifiedCache(notifications, (id) => this.loadState(id), {
+      max: 10_000,
+      follows: { channel: 'expiring_links_changed', drops: 'key' },
+    });
   }
 
   async create(owner: Principal, imageId: string, input: CreateExpiringLinkDto): Promise<ExpiringLinkDto> {
@@ -64,7 +71,25 @@ export class ExpiringLinksService {
       revokedAt: null,
       createdAt: now,
     });
-    await this.links.insert(link);
+    await this.links.manager.transaction(async (em) => {
+      // One creation at a time per image, so parallel requests cannot all pass the count.
+      await em.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 16))`, [imageId]);
+      const [{ n, oldest }] = (await em.query(
+        `SELECT count(*)::int AS n, min("createdAt") AS oldest FROM expiring_links WHERE "imageId" = $1 AND "createdAt" > $2`,
+        [imageId, new Date(now.getTime() - HOUR_MS)],
+      )) as Array<{ n: number; oldest: Date | null }>;
+      if (n >= EXPIRING_LINKS_PER_IMAGE_PER_HOUR) {
+        const retryAfter = Math.max(
+          1,
+          Math.ceil(((oldest?.getTime() ?? now.getTime()) + HOUR_MS - now.getTime()) / 1000),
+        );
+        throw new TooManyExpiringLinksError(
+          `This image got ${EXPIRING_LINKS_PER_IMAGE_PER_HOUR} expiring links in the last hour; try again in ${retryAfter} s`,
+          retryAfter,
+        );
+      }
+      await em.insert(ExpiringLink, link);
+    });
     return {
       id: link.id,
       url: this.tokens.url({ linkId: link.id, imageId, variant, expiresAt: link.expiresAt }, image.format),
@@ -78,15 +103,7 @@ export class ExpiringLinksService {
    * revocation anywhere drops it (bypassed while notifications are down).
    */
   state(linkId: string): Promise<LinkState> {
-    if (!this.notifications.live) return this.loadState(linkId);
-    // The promise is cached before the query runs, so a revocation that arrives meanwhile drops it too.
-    let state = this.states.get(linkId);
-    if (!state) {
-      state = this.loadState(linkId);
-      this.states.set(linkId, state);
-      state.catch(() => this.states.delete(linkId));
-    }
-    return state;
+    return this.states.get(linkId);
   }
 
   private async loadState(linkId: string): Promise<LinkState> {

@@ -9,9 +9,7 @@ import {
   Post,
   Query,
   UploadedFile,
-  UseInterceptors,
 } from '@nestjs/common';
-import { FileInterceptor } from '@nestjs/platform-express';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -25,11 +23,11 @@ import {
 import { ApiErrors } from '../common/api-errors.decorator.js';
 import { CurrentUser } from '../auth/current-user.decorator.js';
 import { ApiIdParam, IdParam } from '../common/id-param.decorator.js';
-import type { Principal } from '../tiers/grants.service.js';
+import type { Principal } from '../auth/principal.js';
 import { ImageDto, ImagePageDto } from './dto/image.dto.js';
 import { ListImagesQueryDto, UpdateImageDto, UploadImageDto } from './dto/image-input.dto.js';
 import { ImagesService } from './images.service.js';
-import { UploadLimitInterceptor } from './upload-limit.interceptor.js';
+import { UploadBody } from '../upload-edge/upload-edge.module.js';
 
 @ApiTags('images')
 @ApiBearerAuth()
@@ -38,7 +36,7 @@ export class ImagesController {
   constructor(private readonly images: ImagesService) {}
 
   @Post()
-  @UseInterceptors(UploadLimitInterceptor, FileInterceptor('file'))
+  @UploadBody()
   @ApiOperation({ summary: 'Upload a PNG or JPEG image (judged by its content)' })
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: UploadImageDto })

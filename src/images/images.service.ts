@@ -1,4 +1,4 @@
-import { Injectable, Logger, Optional } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
@@ -8,19 +8,17 @@ import { Clock } from '../common/clock.js';
 import { type Cursor, decodeCursor, encodeCursor } from '../common/cursor.js';
 import { CommitOutcomeUnknownError, transactionOrNothing } from '../common/database-unavailable.js';
 import { AppConfig } from '../config/config.js';
-import { JobQueue } from '../jobs/job-queue.js';
-import { Metrics } from '../observability/metrics.js';
 import { PermanentLinks } from '../links/permanent-links.js';
 import { ImageProcessor } from '../media/image-processor.js';
 import { imagePrefix, originalKey, thumbnailKey } from '../storage/keys.js';
 import { Storage } from '../storage/storage.js';
-import { UploadSpool } from '../storage/upload-spool.js';
-import type { TierView } from '../tiers/grants.service.js';
+import type { TierView } from '../tiers/tier-view.js';
 import type { ImageDto, ImagePageDto } from './dto/image.dto.js';
 import type { ListImagesQueryDto, UpdateImageDto, UploadImageDto } from './dto/image-input.dto.js';
 import { ImageLookup } from './image-lookup.service.js';
 import { Image } from './image.entity.js';
 import { ImageNotFoundError } from './images.errors.js';
+import { ThumbnailsService } from './thumbnails.service.js';
 
 /** What an Image response is made of. */
 type ImageRow = Pick<Image, 'id' | 'title' | 'description' | 'format' | 'width' | 'height' | 'bytes' | 'createdAt'>;
@@ -38,62 +36,54 @@ export class ImagesService {
     @InjectRepository(Image) private readonly images: Repository<Image>,
     private readonly storage: Storage,
     private readonly processor: ImageProcessor,
-    private readonly jobs: JobQueue,
+    private readonly thumbnails: ThumbnailsService,
     private readonly links: PermanentLinks,
     private readonly lookup: ImageLookup,
     private readonly clock: Clock,
     private readonly config: AppConfig,
-    private readonly spool: UploadSpool,
-    @Optional() private readonly metrics?: Metrics,
   ) {}
 
   /**
-   * Validates the uploaded temp file, making the owner's thumbnails in the same decode, stores it byte for
-   * byte with them, then inserts the row; if anything fails the stored files go again. Either the row and
-   * its files exist or none do. The temp file is always removed. With worker processes (REDIS_URL) the API
-   * only validates and queues a job: the workers make the thumbnails.
+   * Validates the uploaded temp file, making in the same decode the thumbnails ThumbnailsService.forUpload
+   * asks for, stores it byte for byte with them, then inserts the row; if anything fails the stored files go
+   * again. Either the row and its files exist or none do. Storage may take the temp file (a rename); the
+   * upload edge removes whatever is left of it.
    */
   async upload(owner: Owner, file: { path: string; size: number }, input: UploadImageDto): Promise<ImageDto> {
     const tempPath = file.path;
+    const plan = this.thumbnails.forUpload(owner.tier);
+    const { info, thumbnails } = await this.processor.prepare(tempPath, plan.heights);
+    plan.made(thumbnails.size);
+    const id = randomUUID();
+    const image = this.images.create({
+      id,
+      ownerId: owner.id,
+      title: input.title ?? null,
+      description: input.description ?? null,
+      format: info.format,
+      width: info.width,
+      height: info.height,
+      bytes: file.size,
+      createdAt: this.clock.now(),
+    });
     try {
-      // In-process, the validating decode makes the thumbnails the owner's tier grants now: one decode per upload.
-      const heights = this.jobs.runsInWorkers ? [] : owner.tier.thumbnailHeights;
-      const made = heights.length ? this.metrics?.thumbnailTimer() : undefined;
-      const { info, thumbnails } = await this.processor.prepare(tempPath, heights);
-      made?.(thumbnails.size);
-      const id = randomUUID();
-      const image = this.images.create({
-        id,
-        ownerId: owner.id,
-        title: input.title ?? null,
-        description: input.description ?? null,
-        format: info.format,
-        width: info.width,
-        height: info.height,
-        bytes: file.size,
-        createdAt: this.clock.now(),
-      });
-      try {
-        // Written side by side (each is fsynced); all settled before a failure cleans up, so nothing is orphaned.
-        const written = await Promise.allSettled([
-          this.storage.putFile(originalKey(id), tempPath),
-          ...[...thumbnails].map(([height, data]) => this.storage.putBuffer(thumbnailKey(id, height), data)),
-        ]);
-        const failed = written.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-        if (failed) throw failed.reason;
-        // All or nothing even if PostgreSQL freezes mid-insert (see transactionOrNothing).
-        await transactionOrNothing(this.images.manager.connection, (manager) => manager.insert(Image, image));
-      } catch (error) {
-        // No answer to the COMMIT: the row may exist, so its file stays (a row without its file is worse).
-        if (error instanceof CommitOutcomeUnknownError) this.logger.warn(`Image ${id}: ${error.message}; file kept`);
-        else await this.storage.deletePrefix(imagePrefix(id));
-        throw error;
-      }
-      if (this.jobs.runsInWorkers) await this.jobs.enqueue('make-thumbnails', { imageId: id });
-      return this.toDto(image, owner.tier);
-    } finally {
-      await this.spool.remove(tempPath);
+      // Written side by side (each is fsynced); all settled before a failure cleans up, so nothing is orphaned.
+      const written = await Promise.allSettled([
+        this.storage.putFile(originalKey(id), tempPath),
+        ...[...thumbnails].map(([height, data]) => this.storage.putBuffer(thumbnailKey(id, height), data)),
+      ]);
+      const failed = written.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      if (failed) throw failed.reason;
+      // All or nothing even if PostgreSQL freezes mid-insert (see transactionOrNothing).
+      await transactionOrNothing(this.images.manager.connection, (manager) => manager.insert(Image, image));
+    } catch (error) {
+      // No answer to the COMMIT: the row may exist, so its file stays (a row without its file is worse).
+      if (error instanceof CommitOutcomeUnknownError) this.logger.warn(`Image ${id}: ${error.message}; file kept`);
+      else await this.storage.deletePrefix(imagePrefix(id));
+      throw error;
     }
+    await plan.afterStored(id);
+    return this.toDto(image, owner.tier);
   }
 
   /**

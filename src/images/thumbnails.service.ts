@@ -5,13 +5,26 @@ import { Metrics } from '../observability/metrics.js';
 import { ImageProcessor } from '../media/image-processor.js';
 import { imagePrefix, originalKey, thumbnailKey } from '../storage/keys.js';
 import { Storage, type StoredObject } from '../storage/storage.js';
-import { GrantsService } from '../tiers/grants.service.js';
+import { PrincipalCache } from '../auth/principal-cache.service.js';
+import type { TierView } from '../tiers/tier-view.js';
 import { ImageLookup } from './image-lookup.service.js';
 
+/** What an upload does about thumbnails, as decided by ThumbnailsService.forUpload. */
+export interface UploadThumbnails {
+  /** The heights the upload's validating decode makes now (one decode per upload), stored with the original. */
+  heights: number[];
+  /** Reports that `count` of them were made (the thumbnail metric). */
+  made(count: number): void;
+  /** Once the image (row and files) is stored: whatever is left to do (queue the job for the workers). */
+  afterStored(imageId: string): Promise<void>;
+}
+
 /**
- * Thumbnails are made once and kept in storage. The upload job makes the owner's current heights; a
- * request for one not made yet makes it on the spot, and concurrent requests for the same thumbnail in
- * this process share that one piece of work. (Across instances the work may be repeated, harmlessly:
+ * Thumbnails are made once and kept in storage, and this service is the one place that decides who makes
+ * them: `forUpload` says what an upload does (in-process, its own decode makes the owner's heights; with
+ * worker processes, a queued job does, `runsInWorkers` being a detail of the queue behind it), and a
+ * request for one not made yet makes it on the spot (`open`), concurrent requests for the same thumbnail
+ * in this process sharing that one piece of work. (Across instances the work may be repeated, harmlessly:
  * the result is the same and the write is atomic.)
  */
 @Injectable()
@@ -23,12 +36,26 @@ export class ThumbnailsService implements OnModuleInit {
     private readonly processor: ImageProcessor,
     private readonly jobs: JobQueue,
     private readonly lookup: ImageLookup,
-    private readonly grants: GrantsService,
+    private readonly principals: PrincipalCache,
     @Optional() private readonly metrics?: Metrics,
   ) {}
 
   onModuleInit(): void {
     this.jobs.register('make-thumbnails', ({ imageId }) => this.makeGranted(imageId));
+  }
+
+  /** The one decision of who makes an upload's thumbnails (see UploadThumbnails). */
+  forUpload(tier: TierView): UploadThumbnails {
+    if (this.jobs.runsInWorkers) {
+      return {
+        heights: [],
+        made: () => undefined,
+        afterStored: (imageId) => this.jobs.enqueue('make-thumbnails', { imageId }),
+      };
+    }
+    const heights = tier.thumbnailHeights;
+    const timer = heights.length ? this.metrics?.thumbnailTimer() : undefined;
+    return { heights, made: (count) => timer?.(count), afterStored: () => Promise.resolve() };
   }
 
   /** The stored thumbnail, made now if missing; null when the image (or its original) is gone. */
@@ -85,7 +112,7 @@ export class ThumbnailsService implements OnModuleInit {
   /** Job handler: every height the owner's tier grants now. */
   private async makeGranted(imageId: string): Promise<void> {
     const image = await this.lookup.find(imageId);
-    const owner = image && (await this.grants.forUser(image.ownerId));
+    const owner = image && (await this.principals.forUser(image.ownerId));
     if (!image || !owner?.tier.thumbnailHeights.length) return;
     await this.make(imageId, image.format, owner.tier.thumbnailHeights);
   }

@@ -3,9 +3,9 @@ import { LRUCache } from 'lru-cache';
 import { AppConfig } from '../config/config.js';
 import type { ImageFormat } from '../media/image-format.js';
 import type { Variant } from '../tiers/variant.js';
-import { linkFile } from './link-file.js';
 import { LinkForgedError, LinkNotFoundError } from './link.errors.js';
 import { LinkSigner } from './link-signer.js';
+import { expiringMediaPath } from './media-url.js';
 
 export interface ExpiringLinkClaims {
   linkId: string;
@@ -24,7 +24,7 @@ const bytesToUuid = (b: Buffer) => {
 };
 
 /**
- * Expiring links: `/media/x/{token}/{variant}.{ext}`. The token packs link id, image id and expiry (ms) with
+ * Expiring links (shape: media-url.ts): `/media/x/{token}/{variant}.{ext}`. The token packs link id, image id and expiry (ms) with
  * an HMAC over all of them and the variant, so neither the lifetime nor the variant can be changed by
  * editing the URL. Signature and expiry are checked without any I/O; only a live link costs a lookup (for
  * revocation).
@@ -47,7 +47,7 @@ export class ExpiringLinkTokens {
     expires.writeUIntBE(claims.expiresAt.getTime(), 0, 6);
     const mac = Buffer.from(this.signer.sign(this.message(claims)), 'base64url');
     const token = Buffer.concat([uuidToBytes(claims.linkId), uuidToBytes(claims.imageId), expires, mac]);
-    return `${this.config.publicUrl}/media/x/${token.toString('base64url')}/${linkFile(claims.variant as Variant, format)}`;
+    return `${this.config.publicUrl}${expiringMediaPath(token.toString('base64url'), claims.variant as Variant, format)}`;
   }
 
   /** The claims of a well-formed, correctly signed token (expired or not): LinkNotFoundError when malformed, LinkForgedError when the MAC is wrong. */

@@ -3,11 +3,11 @@ import { LRUCache } from 'lru-cache';
 import { AppConfig } from '../config/config.js';
 import type { ImageFormat } from '../media/image-format.js';
 import type { Variant } from '../tiers/variant.js';
-import { linkFile } from './link-file.js';
+import { permanentMediaPath } from './media-url.js';
 import { LinkSigner } from './link-signer.js';
 
 /**
- * Permanent links: `/media/{imageId}/{signature}/{variant}.{ext}`, the signature an HMAC over image id and
+ * Permanent links (shape: media-url.ts), the signature an HMAC over image id and
  * variant. Whether the owner's tier still grants the variant is checked when the link is used.
  */
 @Injectable()
@@ -24,7 +24,7 @@ export class PermanentLinks {
     const message = `p:${imageId}:${variant}`;
     let signature = this.signatures.get(message);
     if (signature === undefined) this.signatures.set(message, (signature = this.signer.sign(message)));
-    return `${this.config.publicUrl}/media/${imageId}/${signature}/${linkFile(variant, format)}`;
+    return `${this.config.publicUrl}${permanentMediaPath(imageId, signature, variant, format)}`;
   }
 
   verify(imageId: string, variant: string, signature: string): boolean {

@@ -1,4 +1,4 @@
-import { DecodeGate } from './decode-gate.js';
+import { DecodeGate, DecodeQueueFullError } from './decode-gate.js';
 
 /** A piece of work that runs until released, recording what ran alongside it. */
 function held() {
@@ -82,5 +82,17 @@ describe('DecodeGate', () => {
   it('refuses a gate without slots or bytes', () => {
     expect(() => new DecodeGate(0, 100)).toThrow(RangeError);
     expect(() => new DecodeGate(1, 0)).toThrow(RangeError);
+  });
+
+  it('refuses work beyond `maxWaiting` at once (503 with Retry-After at the edge), and takes it again later', async () => {
+    const gate = new DecodeGate(1, 1000, 2);
+    const pieces = Array.from({ length: 3 }, () => held());
+    const runs = pieces.map((p) => gate.run(1, p.work));
+    await tick();
+    expect(gate.waiting).toBe(2);
+    await expect(gate.run(1, async () => 'late')).rejects.toBeInstanceOf(DecodeQueueFullError);
+    for (const p of pieces) p.release();
+    await Promise.all(runs);
+    await expect(gate.run(1, async () => 'now')).resolves.toBe('now');
   });
 });

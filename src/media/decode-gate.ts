@@ -1,8 +1,20 @@
+import { DomainError } from '../common/domain-error.js';
+
+/** The queue is full: the work was not taken (503 with Retry-After at the edge). */
+export class DecodeQueueFullError extends DomainError {
+  readonly kind = 'unavailable';
+  override readonly retryAfter = 5;
+  constructor() {
+    super('The server is busy decoding images; try again shortly');
+  }
+}
+
 /**
  * Bounds the sharp work running at once, by count and by the memory the decodes may hold: each piece of
  * work states its weight (bytes it may hold), and waits until both a slot and that many bytes are free.
  * First come, first served: a heavy decode at the head of the queue is not starved by lighter ones behind it.
- * The serving path of kept files never comes here.
+ * The serving path of kept files never comes here. The queue is bounded: beyond `maxWaiting`, work is refused
+ * at once (an unbounded queue let aborted uploads keep the server busy long after their clients left).
  */
 export class DecodeGate {
   private running = 0;
@@ -12,6 +24,8 @@ export class DecodeGate {
   constructor(
     readonly slots: number,
     readonly capacityBytes: number,
+    /** Work that may wait behind the running ones; more is refused with DecodeQueueFullError at once. */
+    readonly maxWaiting = Number.POSITIVE_INFINITY,
   ) {
     if (!(slots >= 1) || !(capacityBytes > 0))
       throw new RangeError('DecodeGate needs at least one slot and some bytes');
@@ -20,6 +34,7 @@ export class DecodeGate {
   /** Runs `work` once a slot and `weight` bytes (at most the whole capacity) are free. */
   async run<T>(weight: number, work: () => Promise<T>): Promise<T> {
     const bytes = Math.min(Math.max(0, weight), this.capacityBytes);
+    if (this.queue.length >= this.maxWaiting) throw new DecodeQueueFullError();
     await new Promise<void>((start) => {
       this.queue.push({ weight: bytes, start });
       this.pump();

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { open } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { AppConfig } from '../config/config.js';
 import { DecodeGate } from './decode-gate.js';
 import type { ImageFormat } from './image-format.js';
+import { countJpegScans, MAX_JPEG_SCANS } from './jpeg-scans.js';
 import { InvalidImageError, UnsupportedImageError } from './media.errors.js';
 import { pngSize, sniff } from './sniff.js';
 
@@ -68,6 +69,13 @@ export function decodeCost(
 /** The decode budget in bytes: what the largest accepted image costs as 8-bit RGBA (MAX_INPUT_PIXELS × 4). */
 export const decodeBudget = (maxInputPixels: number): number => maxInputPixels * 4;
 
+/** Longest side over shortest side: beyond it the decoder's per-row work dwarfs the pixels (a 1×50,000,000 PNG). */
+export const MAX_ASPECT_RATIO = 200;
+/** Every sharp pipeline that decodes or encodes is stopped after this long (sharp's `timeout`). */
+export const SHARP_TIMEOUT_SECONDS = 30;
+/** Decodes that may wait behind the running ones, per process; more get 503 with Retry-After. */
+export const DECODE_QUEUE_LENGTH = 16;
+
 const mb = (bytes: number) => `${Math.ceil(bytes / 1e6)} MB`;
 const THUMBNAIL_OPTIONS = {
   png: { compressionLevel: 6, adaptiveFiltering: true },
@@ -98,7 +106,7 @@ export class ImageProcessor {
   constructor(config: AppConfig) {
     this.maxInputPixels = config.maxInputPixels;
     this.budget = decodeBudget(config.maxInputPixels);
-    this.gate = new DecodeGate(Math.min(4, Math.max(1, availableParallelism())), this.budget);
+    this.gate = new DecodeGate(Math.min(4, Math.max(1, availableParallelism())), this.budget, DECODE_QUEUE_LENGTH);
   }
 
   /**
@@ -123,8 +131,11 @@ export class ImageProcessor {
     const oriented = metadata.autoOrient ?? { width: metadata.width, height: metadata.height };
     const info: ImageInfo = { format: kind, width: oriented.width, height: oriented.height };
 
+    if (kind === 'jpeg') this.checkScans(await readFile(path));
     const input = () =>
-      sharp(path, { limitInputPixels: this.maxInputPixels, failOn: 'truncated', sequentialRead: true }).autoOrient();
+      sharp(path, { limitInputPixels: this.maxInputPixels, failOn: 'truncated', sequentialRead: true })
+        .timeout({ seconds: SHARP_TIMEOUT_SECONDS })
+        .autoOrient();
     return this.gate.run(this.weight(metadata, oriented, heights), async () => {
       if (heights.length === 0) {
         // One full, sequential decode to a tiny output: finds corrupt and truncated data without holding the image.
@@ -142,8 +153,12 @@ export class ImageProcessor {
    * ones are made from that.
    */
   async thumbnails(original: Buffer, heights: number[], format: ImageFormat): Promise<Map<number, Buffer>> {
-    const input = () => sharp(original, { limitInputPixels: this.maxInputPixels, failOn: 'none' }).autoOrient();
+    const input = () =>
+      sharp(original, { limitInputPixels: this.maxInputPixels, failOn: 'none' })
+        .timeout({ seconds: SHARP_TIMEOUT_SECONDS })
+        .autoOrient();
     const metadata = await sharp(original, { limitInputPixels: this.maxInputPixels }).metadata(); // header only
+    if (format === 'jpeg') this.checkScans(original); // kept before this check existed
     const oriented = metadata.autoOrient ?? { width: metadata.width, height: metadata.height };
     return this.gate.run(this.weight(metadata, oriented, heights), () =>
       this.render(input(), oriented, heights, format, false),
@@ -163,6 +178,12 @@ export class ImageProcessor {
       throw new InvalidImageError(`The file is not a readable ${kind.toUpperCase()} image`);
     }
     if (metadata.width * metadata.height > this.maxInputPixels) throw this.tooManyPixels(metadata);
+    const [long, short] = [Math.max(metadata.width, metadata.height), Math.min(metadata.width, metadata.height)];
+    if (long / short > MAX_ASPECT_RATIO) {
+      throw new InvalidImageError(
+        `The ${metadata.width}×${metadata.height} image is too narrow; sides may differ by a factor of ${MAX_ASPECT_RATIO} at most`,
+      );
+    }
     const cost = decodeCost(metadata);
     const bytes = Math.max(cost.decodedBytes, cost.residentBytes);
     if (bytes > this.budget) {
@@ -178,6 +199,15 @@ export class ImageProcessor {
       );
     }
     return metadata;
+  }
+
+  /** Refuses a JPEG with more scans than any encoder writes, before it is decoded. */
+  private checkScans(data: Buffer): void {
+    if (countJpegScans(data) > MAX_JPEG_SCANS) {
+      throw new InvalidImageError(
+        `The JPEG image has more than ${MAX_JPEG_SCANS} scans; save it as a baseline or standard progressive JPEG`,
+      );
+    }
   }
 
   private tooManyPixels(size?: { width: number; height: number }): InvalidImageError {
@@ -219,7 +249,9 @@ export class ImageProcessor {
     const raw = { width: info.width, height: info.height, channels: info.channels };
     const encoded = await Promise.all(
       descending.map(async (height) => {
-        let thumb = sharp(data, { raw, limitInputPixels: this.maxInputPixels });
+        let thumb = sharp(data, { raw, limitInputPixels: this.maxInputPixels }).timeout({
+          seconds: SHARP_TIMEOUT_SECONDS,
+        });
         // Widths from the original's proportions, not the intermediate's (rounded once, not twice).
         if (height < info.height) {
           const width = Math.max(1, Math.round((full.width * height) / full.height));

@@ -7,33 +7,28 @@ export function acceptedRequestId(header: string | string[] | undefined): string
   return typeof header === 'string' && REQUEST_ID.test(header) ? header : undefined;
 }
 
-// Express matches routes case-insensitively, so /MEDIA/x/... reaches the same handlers: redact it too.
-const EXPIRING = /^(\/+media\/+x\/+)[^/?#]+/i;
-const PERMANENT = /^(\/+media\/+[^/?#]+\/+)[^/?#]+/i;
-
 /**
- * A request path fit for a log: the signature of a permanent link and the token of an expiring link are
- * secrets (whoever reads them can open the image), so they become `[redacted]`.
+ * Labels for requests answered outside Express's router (the `/media` links): their route template and a
+ * loggable URL. Given by the caller (app.factory.ts passes src/links/media-url.ts), so the URL shape has one home.
  */
-export function redactPath(url: string): string {
-  if (EXPIRING.test(url)) return url.replace(EXPIRING, '$1[redacted]');
-  return url.replace(PERMANENT, '$1[redacted]');
+export interface OutsideRouterLabels {
+  /** The route template of a path, or undefined when it is not one of those requests. */
+  route(path: string): string | undefined;
+  /** The URL with any secret in it replaced by `[redacted]`; other URLs unchanged. */
+  redact(url: string): string;
 }
 
 export const UNMATCHED_ROUTE = '(unmatched)';
 
 /**
  * The route template of a finished request, for metric labels: never a raw path (no label per image or
- * per token). Express's matched route when there is one (Nest controllers, the admin panel's router);
- * media links are classified by shape, so a serving path outside Nest's router keeps the same labels.
+ * per token). Requests answered outside the router are labelled by `outside`; else Express's matched route
+ * when there is one (Nest controllers, the admin panel's router).
  */
-export function routeLabel(req: Request): string {
+export function routeLabel(req: Request, outside: OutsideRouterLabels): string {
   const path = req.originalUrl.split('?')[0];
-  if (/^\/media\//i.test(path)) {
-    if (/^\/media\/x\/[^/]+\/[^/]+$/i.test(path)) return '/media/x/:token/:file';
-    if (/^\/media\/[^/]+\/[^/]+\/[^/]+$/i.test(path)) return '/media/:id/:sig/:file';
-    return UNMATCHED_ROUTE;
-  }
+  const label = outside.route(path);
+  if (label !== undefined) return label;
   const route = (req as { route?: { path?: unknown } }).route;
   // A catch-all route belongs to middleware (nestjs-pino's `{/*splat}`), not to a handler: no template.
   if (route && typeof route.path === 'string' && !(route.path.includes('*') && !req.baseUrl)) {

@@ -2,14 +2,15 @@ import type { NextFunction, Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { Logger as Pino } from 'pino';
 import type { Metrics } from './metrics.js';
-import { acceptedRequestId, redactPath, routeLabel } from './request-labels.js';
+import { acceptedRequestId, type OutsideRouterLabels, routeLabel } from './request-labels.js';
 
 /**
  * The first middleware of the application: gives every request an id (the client's X-Request-Id when it is
  * a short token, else a new UUID), sends it back on every response, and when the response is done writes
  * one log line (method, redacted path, status, duration, request id) and the request duration metric.
+ * `outside` labels and redacts the requests answered ahead of the router (the /media links).
  */
-export function requestObserver(logger: Pino, metrics: Metrics) {
+export function requestObserver(logger: Pino, metrics: Metrics, outside: OutsideRouterLabels) {
   return function requestObserver(req: Request, res: Response, next: NextFunction): void {
     const started = process.hrtime.bigint();
     const id = acceptedRequestId(req.headers['x-request-id']) ?? randomUUID();
@@ -23,7 +24,7 @@ export function requestObserver(logger: Pino, metrics: Metrics) {
       // A client that went away before the response ended: logged as such, not counted as a status.
       const aborted = !res.writableFinished;
       const status = res.statusCode;
-      const route = routeLabel(req);
+      const route = routeLabel(req, outside);
       metrics.httpDuration.observe(
         { method: req.method, route, status_class: aborted ? 'aborted' : `${Math.floor(status / 100)}xx` },
         seconds,
@@ -31,7 +32,7 @@ export function requestObserver(logger: Pino, metrics: Metrics) {
       if (route === '/api/images' && req.method === 'POST' && !aborted) {
         metrics.uploads.inc({ outcome: status === 201 ? 'stored' : 'rejected', status: String(status) });
       }
-      const path = redactPath(req.originalUrl);
+      const path = outside.redact(req.originalUrl);
       const durationMs = Math.round(seconds * 1e5) / 100;
       const line = { requestId: id, method: req.method, path, status, durationMs, ...(aborted && { aborted }) };
       const message = `${req.method} ${path} ${aborted ? 'aborted' : status} ${durationMs}ms`;

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createApp } from '../app.factory.js';
+import { exitOnShutdownSignal } from '../common/shutdown-signals.js';
 import type { AppConfig } from '../config/config.js';
 import { resolveDatabase, type ResolvedDatabase } from '../database/resolve-database.js';
 import { shareMetricsWithPrimary } from '../observability/cluster-metrics.js';
@@ -36,15 +37,12 @@ export async function serve(config: AppConfig, role: 'single' | 'worker'): Promi
   if (role === 'single') logger.log(`Listening on ${config.publicUrl} (port ${config.port}, one process)`);
   else logger.log(`Listening on port ${config.port}`);
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.log(`${signal}: shutting down`);
-    await app.close();
-    await database.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  exitOnShutdownSignal(
+    (message) => logger.log(message),
+    'shutting down',
+    async () => {
+      await app.close();
+      await database.close();
+    },
+  );
 }

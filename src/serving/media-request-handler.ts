@@ -1,7 +1,8 @@
-import { Logger } from '@nestjs/common';
+import { Logger, NotFoundException } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DomainError } from '../common/domain-error.js';
 import { errorAnswer, writeErrorAnswer } from '../common/http-exception.filter.js';
+import { isExpiringLink, isMediaUrl, mediaLinkParts } from '../links/media-url.js';
 import { writeServed } from './served-file.js';
 import { ServingService } from './serving.service.js';
 
@@ -9,36 +10,51 @@ import { ServingService } from './serving.service.js';
 export type RequestHook = (req: IncomingMessage, res: ServerResponse) => void;
 
 /**
- * Serves `/media/...` links straight from node:http, ahead of Express and Nest's router: the same
- * ServingService, the same one exit (writeServed) and the same error shape as MediaController, which still
- * answers whatever this handler passes on (an unusual path, a method other than GET/HEAD). Returns false when
- * the request is not one it takes.
+ * The one entry point for `/media/...`: straight from node:http, ahead of Express and Nest's router. Every
+ * request under `/media/` is answered here: a link (GET or HEAD) through ServingService and the one exit
+ * (writeServed), anything else (another shape, another method, a malformed encoding) with the same error
+ * JSON as the rest of the API. Returns false for a request that is not under `/media/`.
  */
 export function mediaRequestHandler(
   serving: ServingService,
   hook: RequestHook = () => undefined,
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
   const logger = new Logger('Media');
+  const fail = (res: ServerResponse, error: unknown) => {
+    if (!(error instanceof DomainError) && !isClientError(error)) {
+      logger.error(error instanceof Error ? (error.stack ?? error) : error);
+    }
+    if (res.headersSent) return void res.destroy();
+    writeErrorAnswer(res, errorAnswer(error));
+  };
   return (req, res) => {
     const url = req.url ?? '';
-    if (!url.startsWith('/media/') || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
-    const end = url.indexOf('?');
-    const parts = (end === -1 ? url : url.slice(0, end)).split('/'); // ['', 'media', a, b, c]
-    if (parts.length !== 5 || url.includes('%')) return false;
-    const [, , first, second, file] = parts;
-    const expiring = first === 'x';
+    if (!isMediaUrl(url)) return false;
     hook(req, res);
+    let parts: string[] | undefined;
+    try {
+      parts = req.method === 'GET' || req.method === 'HEAD' ? mediaLinkParts(url) : undefined;
+    } catch {
+      fail(res, new BadEncoding());
+      return true;
+    }
+    if (!parts) {
+      // What Nest's router answered for a path no route matched.
+      fail(res, new NotFoundException(`Cannot ${req.method} ${url}`));
+      return true;
+    }
     const ifNoneMatch = req.headers['if-none-match'];
-    const served = expiring
-      ? serving.expiring(second, file, ifNoneMatch)
-      : serving.permanent(first, second, file, ifNoneMatch);
-    served
-      .then((file) => writeServed(res, file))
-      .catch((error: unknown) => {
-        if (!(error instanceof DomainError)) logger.error(error instanceof Error ? (error.stack ?? error) : error);
-        if (res.headersSent) return void res.destroy();
-        writeErrorAnswer(res, errorAnswer(error));
-      });
+    const served = isExpiringLink(parts)
+      ? serving.expiring(parts[3], parts[4], ifNoneMatch)
+      : serving.permanent(parts[2], parts[3], parts[4], ifNoneMatch);
+    served.then((file) => writeServed(res, file)).catch((error: unknown) => fail(res, error));
     return true;
   };
 }
+
+/** A path segment that is not valid percent-encoding: 400, as Express answered it. */
+class BadEncoding extends Error {
+  readonly status = 400;
+}
+
+const isClientError = (error: unknown) => error instanceof BadEncoding || error instanceof NotFoundException;

@@ -14,7 +14,7 @@ import { CONTENT_TYPES, EXTENSIONS } from '../media/image-format.js';
 import { DatabaseNotifications } from '../notifications/database-notifications.service.js';
 import { originalKey } from '../storage/keys.js';
 import { Storage } from '../storage/storage.js';
-import { GrantsService } from '../tiers/grants.service.js';
+import { PrincipalCache } from '../auth/principal-cache.service.js';
 import { tierGrants, type Variant, VariantNotGrantedError } from '../tiers/variant.js';
 import { HotFiles } from './hot-files.js';
 import type { ServedFile } from './served-file.js';
@@ -37,7 +37,7 @@ export class ServingService {
     private readonly tokens: ExpiringLinkTokens,
     private readonly expiringLinks: ExpiringLinksService,
     private readonly lookup: ImageLookup,
-    private readonly grants: GrantsService,
+    private readonly principals: PrincipalCache,
     private readonly thumbnails: ThumbnailsService,
     private readonly storage: Storage,
     private readonly clock: Clock,
@@ -55,7 +55,7 @@ export class ServingService {
     if (!isUuid(imageId)) throw new LinkNotFoundError();
     if (!this.links.verify(imageId, variant, signature)) throw new LinkForgedError();
     const image = await this.image(imageId, extension);
-    const owner = await this.grants.forUser(image.ownerId);
+    const owner = await this.principals.forUser(image.ownerId);
     if (!owner || !tierGrants(owner.tier, variant)) {
       throw new VariantNotGrantedError('The owner’s plan does not include this image size');
     }

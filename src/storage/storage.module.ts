@@ -4,12 +4,10 @@ import { AppConfig } from '../config/config.js';
 import { LocalStorage } from './local.storage.js';
 import type { S3Storage } from './s3.storage.js';
 import { Storage } from './storage.js';
-import { UploadSpool } from './upload-spool.js';
 
 @Global()
 @Module({
   providers: [
-    UploadSpool,
     {
       provide: Storage,
       inject: [AppConfig],
@@ -28,7 +26,7 @@ import { UploadSpool } from './upload-spool.js';
       },
     },
   ],
-  exports: [Storage, UploadSpool],
+  exports: [Storage],
 })
 export class StorageModule implements OnApplicationShutdown {
   constructor(@Inject(Storage) private readonly storage: Storage) {}

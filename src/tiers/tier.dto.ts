@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { TierView } from './grants.service.js';
+import type { TierView } from './tier-view.js';
 
 export class TierDto implements TierView {
   @ApiProperty({ example: 2 })

@@ -1,10 +1,9 @@
 import { Global, Module } from '@nestjs/common';
-import { GrantsService } from './grants.service.js';
 import { TiersService } from './tiers.service.js';
 
 @Global()
 @Module({
-  providers: [GrantsService, TiersService],
-  exports: [GrantsService, TiersService],
+  providers: [TiersService],
+  exports: [TiersService],
 })
 export class TiersModule {}

@@ -1,4 +1,4 @@
-import type { TierView } from './grants.service.js';
+import type { TierView } from './tier-view.js';
 import { grantedVariants, isVariant, tierGrants } from './variant.js';
 
 const tier = (thumbnailHeights: number[], originalLink: boolean): TierView => ({

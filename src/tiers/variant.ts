@@ -1,5 +1,5 @@
 import { DomainError } from '../common/domain-error.js';
-import type { TierView } from './grants.service.js';
+import type { TierView } from './tier-view.js';
 
 /** What a link points at: "original", or a thumbnail height such as "200". */
 export type Variant = 'original' | `${number}`;

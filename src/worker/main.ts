@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createLogger } from '../app.factory.js';
+import { exitOnShutdownSignal } from '../common/shutdown-signals.js';
 import { loadConfigOrExit } from '../config/config.js';
 import { resolveDatabase } from '../database/resolve-database.js';
 import { QUEUE_NAME } from '../jobs/bullmq-job-queue.js';
@@ -35,17 +36,14 @@ async function main(): Promise<void> {
   });
   logger.log(`Worker ready: queue "${QUEUE_NAME}" under prefix "${queue.prefix}", ${queue.concurrency} at a time`);
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.log(`${signal}: finishing running jobs, then exiting`);
-    await app.close();
-    await database.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  exitOnShutdownSignal(
+    (message) => logger.log(message),
+    'finishing running jobs, then exiting',
+    async () => {
+      await app.close();
+      await database.close();
+    },
+  );
 }
 
 main().catch((error: unknown) => {

@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { PrincipalModule } from '../auth/principal.module.js';
 import type { AppConfig } from '../config/config.js';
 import { ConfigModule } from '../config/config.module.js';
 import { DatabaseModule } from '../database/database.module.js';
@@ -25,6 +26,7 @@ export class WorkerModule {
         StorageModule,
         WorkerJobsModule,
         TiersModule,
+        PrincipalModule,
         ImagesModule,
       ],
     };

@@ -4,7 +4,7 @@ import type { ExpiringLinksService } from '../../expiring-links/expiring-links.s
 import type { ImagesService } from '../../images/images.service.js';
 import type { PermanentLinks } from '../../links/permanent-links.js';
 import type { Clock } from '../../common/clock.js';
-import type { GrantsService } from '../../tiers/grants.service.js';
+import type { PrincipalCache } from '../../auth/principal-cache.service.js';
 import type { TiersService } from '../../tiers/tiers.service.js';
 import type { UsersService } from '../../users/users.service.js';
 import { stripEverywhere } from '../hooks.js';
@@ -15,7 +15,7 @@ export interface AdminDeps {
   tiers: TiersService;
   images: ImagesService;
   links: PermanentLinks;
-  grants: GrantsService;
+  grants: PrincipalCache;
   expiringLinks: ExpiringLinksService;
   clock: Clock;
 }

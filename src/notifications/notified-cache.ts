@@ -1,0 +1,82 @@
+import { LRUCache } from 'lru-cache';
+import { isDatabaseUnavailable } from '../common/database-unavailable.js';
+import type { CacheName, Metrics } from '../observability/metrics.js';
+import type { Channel, DatabaseNotifications } from './database-notifications.service.js';
+
+/** How one cache differs from the others; everything else is the shared mechanism of NotifiedCache. */
+export interface NotifiedCacheOptions<V> {
+  /** The metric label of its lookups (hit, miss, bypass); none when undefined. */
+  name?: CacheName;
+  max: number;
+  /** Entries older than this are not served while notifications are live (a missed one cannot last). */
+  ttlMs?: number;
+  /** The channel whose notifications drop entries: all of them, or the one whose key is the payload. */
+  follows?: { channel: Channel; drops: 'all' | 'key' };
+  /**
+   * While PostgreSQL is unreachable nobody can change what is cached, so the last value known (even past its
+   * TTL, even while notifications are lost) answers instead of the error.
+   */
+  outageFallback?: boolean;
+  /** Also cache loads made while notifications are lost (never served then; only as the outage fallback). */
+  keepWhileLost?: boolean;
+  /** Whether a loaded value is kept (false: asked again next time, such as an image not inserted yet). */
+  keeps?: (value: V) => boolean;
+}
+
+/**
+ * The one mechanism behind every cache that follows the database through LISTEN/NOTIFY (the caller's
+ * principal, image lookups, expiring-link states): values are cached as promises before the query runs, so
+ * a notification that arrives meanwhile drops them too; a failed load is not kept; while notifications are
+ * lost the cache is bypassed, and it is cleared when they are back (nothing missed meanwhile survives).
+ */
+export class NotifiedCache<V> {
+  private readonly cache: LRUCache<string, Promise<V>>;
+
+  constructor(
+    private readonly notifications: DatabaseNotifications,
+    private readonly load: (key: string) => Promise<V>,
+    private readonly options: NotifiedCacheOptions<V>,
+    private readonly metrics?: Metrics,
+  ) {
+    this.cache = new LRUCache<string, Promise<V>>({
+      max: options.max,
+      ...(options.ttlMs !== undefined && { ttl: options.ttlMs, noDeleteOnStaleGet: true }),
+    });
+    const follows = options.follows;
+    if (follows?.drops === 'all') notifications.on(follows.channel, () => this.cache.clear());
+    if (follows?.drops === 'key') notifications.on(follows.channel, (key) => this.cache.delete(key));
+    notifications.onReset((phase) => phase === 'back' && this.cache.clear());
+  }
+
+  get(key: string): Promise<V> {
+    const live = this.notifications.live;
+    const cached = live ? this.cache.get(key) : undefined;
+    if (this.options.name) this.metrics?.cacheLookup(this.options.name, !live ? 'bypass' : cached ? 'hit' : 'miss');
+    if (cached) return cached;
+    const last = this.options.outageFallback ? this.cache.get(key, { allowStale: true }) : undefined;
+    const entry = last
+      ? this.load(key).catch((error: unknown) => {
+          if (isDatabaseUnavailable(error)) return last;
+          throw error;
+        })
+      : this.load(key);
+    if (!live && !this.options.keepWhileLost) return entry;
+    this.cache.set(key, entry);
+    const keeps = this.options.keeps;
+    entry.then(
+      (value) => {
+        if (keeps && !keeps(value) && this.cache.get(key, { allowStale: true }) === entry) this.cache.delete(key);
+      },
+      () => this.cache.delete(key),
+    );
+    return entry;
+  }
+
+  delete(key: string): void {
+    this.cache.delete(key);
+  }
+
+  clear(): void {
+    this.cache.clear();
+  }
+}
