@@ -64,14 +64,17 @@ describe('login limit', () => {
     await exhaust('owner', '198.51.101');
     // The attacker keeps one wrong attempt every 0.3 s, rotating over 30 addresses, holding the shared slot.
     let stop = false;
+    let answered = 0;
     const attacker = (async () => {
       for (let i = 0; !stop; i++) {
         await attempt('owner', 'wrong', `203.0.114.${i % 30}`);
+        answered++;
         await new Promise((resolve) => setTimeout(resolve, 300));
       }
     })();
     try {
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      // Once the attacker's first attempt is answered, it holds the shared slot for its 10 s.
+      while (answered === 0) await new Promise((resolve) => setTimeout(resolve, 50));
       // A new address waits for the shared slot; the owner's known address does not.
       await attempt('owner', 'right-password', '192.0.2.99').expect(429);
       const statuses: number[] = [];

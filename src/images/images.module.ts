@@ -6,13 +6,14 @@ import { UploadEdgeModule } from '../upload-edge/upload-edge.module.js';
 import { ImageLookup } from './image-lookup.service.js';
 import { Image } from './image.entity.js';
 import { ImagesController } from './images.controller.js';
+import { ImagesRepository } from './images.repository.js';
 import { ImagesService } from './images.service.js';
 import { ThumbnailsService } from './thumbnails.service.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Image]), LinksModule, UploadEdgeModule],
   controllers: [ImagesController],
-  providers: [ImagesService, ImageProcessor, ImageLookup, ThumbnailsService],
+  providers: [ImagesService, ImagesRepository, ImageProcessor, ImageLookup, ThumbnailsService],
   exports: [ImagesService, ImageLookup, ThumbnailsService],
 })
 export class ImagesModule {}

@@ -1,9 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import type { Pool } from 'pg';
 import type { Repository } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { Clock } from '../common/clock.js';
 import { type Cursor, decodeCursor, encodeCursor } from '../common/cursor.js';
 import { CommitOutcomeUnknownError, transactionOrNothing } from '../common/database-unavailable.js';
@@ -18,10 +16,8 @@ import type { ListImagesQueryDto, UpdateImageDto, UploadImageDto } from './dto/i
 import { ImageLookup } from './image-lookup.service.js';
 import { Image } from './image.entity.js';
 import { ImageNotFoundError } from './images.errors.js';
+import { type ImageRow, ImagesRepository } from './images.repository.js';
 import { ThumbnailsService } from './thumbnails.service.js';
-
-/** What an Image response is made of. */
-type ImageRow = Pick<Image, 'id' | 'title' | 'description' | 'format' | 'width' | 'height' | 'bytes' | 'createdAt'>;
 
 export interface Owner {
   id: string;
@@ -34,6 +30,7 @@ export class ImagesService {
 
   constructor(
     @InjectRepository(Image) private readonly images: Repository<Image>,
+    private readonly rows: ImagesRepository,
     private readonly storage: Storage,
     private readonly processor: ImageProcessor,
     private readonly thumbnails: ThumbnailsService,
@@ -86,20 +83,10 @@ export class ImagesService {
     return this.toDto(image, owner.tier);
   }
 
-  /**
-   * Newest first, keyset-paginated on (createdAt, id): every page costs the same (the
-   * (ownerId, createdAt, id) index is walked from the cursor). Plain rows, no entity hydration.
-   */
+  /** Newest first, keyset-paginated on (createdAt, id): every page costs the same. */
   async list(owner: Owner, query: ListImagesQueryDto): Promise<ImagePageDto> {
     const after: Cursor | undefined = query.cursor ? decodeCursor(query.cursor) : undefined;
-    // Straight to the driver's pool: one round trip, no query runner, no hydration.
-    const pool = (this.images.manager.connection.driver as PostgresDriver).master as Pool;
-    const { rows } = await pool.query<ImageRow>(
-      `SELECT id, title, description, format, width, height, bytes, "createdAt" FROM images
-        WHERE "ownerId" = $1 ${after ? 'AND ("createdAt", id) < ($3, $4)' : ''}
-        ORDER BY "createdAt" DESC, id DESC LIMIT $2`,
-      after ? [owner.id, query.limit + 1, after.createdAt, after.id] : [owner.id, query.limit + 1],
-    );
+    const rows = await this.rows.page(owner.id, query.limit + 1, after);
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     return {

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource, In, Not } from 'typeorm';
 import { Size } from './size.entity.js';
 import { Tier } from './tier.entity.js';
+import { TiersRepository } from './tiers.repository.js';
 import { isValidHeight, MAX_HEIGHT, MIN_HEIGHT, TIER_NAME_MAX_LENGTH } from './tier.rules.js';
 import {
   HeightTakenError,
@@ -30,7 +31,10 @@ const FOREIGN_KEY = ['23503', '23001'];
  */
 @Injectable()
 export class TiersService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly repository: TiersRepository,
+  ) {}
 
   /** Creates (id null) or updates a tier and its sizes in one transaction. */
   async saveTier(id: number | null, input: TierInput): Promise<Tier> {
@@ -54,25 +58,15 @@ export class TiersService {
         if (!existing) throw new InvalidTierError('The tier no longer exists.');
         tier = await tiers.save(Object.assign(existing, values));
       }
-      if (sizeIds) {
-        await tx.query(`DELETE FROM tier_sizes WHERE "tierId" = $1`, [tier.id]);
-        if (sizeIds.length)
-          await tx.query(`INSERT INTO tier_sizes ("tierId", "sizeId") SELECT $1, unnest($2::int[])`, [
-            tier.id,
-            sizeIds,
-          ]);
-      }
+      if (sizeIds) await this.repository.replaceSizes(tx, tier.id, sizeIds);
       return tier;
     });
   }
 
   /** Deletes a tier nobody is on. */
   async deleteTier(id: number): Promise<void> {
-    const users: Array<{ count: number }> = await this.dataSource.query(
-      `SELECT count(*)::int AS count FROM users WHERE "tierId" = $1`,
-      [id],
-    );
-    if (users[0].count) throw new TierInUseError(users[0].count);
+    const users = await this.repository.countUsers(id);
+    if (users) throw new TierInUseError(users);
     try {
       await this.dataSource.getRepository(Tier).delete({ id });
     } catch (error) {
@@ -82,15 +76,8 @@ export class TiersService {
   }
 
   /** The sizes of each tier, smallest first. */
-  async sizesOf(tierIds: number[]): Promise<Map<number, Size[]>> {
-    const rows: Array<{ tierId: number; id: number; height: number }> = await this.dataSource.query(
-      `SELECT ts."tierId", s.id, s.height FROM tier_sizes ts JOIN sizes s ON s.id = ts."sizeId"
-        WHERE ts."tierId" = ANY($1::int[]) ORDER BY s.height`,
-      [tierIds],
-    );
-    const byTier = new Map<number, Size[]>(tierIds.map((id) => [id, []]));
-    for (const row of rows) byTier.get(row.tierId)?.push(Object.assign(new Size(), { id: row.id, height: row.height }));
-    return byTier;
+  sizesOf(tierIds: number[]): Promise<Map<number, Size[]>> {
+    return this.repository.sizesOf(tierIds);
   }
 
   /** Creates (id null) or updates a size. */
