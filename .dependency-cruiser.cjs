@@ -5,6 +5,7 @@
  */
 const LAYERS = [
   ['main.ts', 'worker', 'cli'], // entry points
+  ['server'], // the server process: one process, or a cluster primary and its workers
   ['app.factory.ts'],
   ['app.module.ts', 'docs'],
   ['database'], // data source (lists every entity), migrations, seed, embedded PostgreSQL

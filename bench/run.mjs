@@ -11,6 +11,7 @@ import { isDeepStrictEqual } from 'node:util';
 import pg from 'pg';
 import sharp from 'sharp';
 import { cpuMs, freePort, peakMiB, resetPeak, rssMiB, runNodeJson, startNodeServer, stop } from './lib/proc.mjs';
+import { hasNginx, startNginx } from './lib/nginx.mjs';
 import { requireWrk, sideBySide } from './lib/wrk.mjs';
 
 requireWrk();
@@ -45,6 +46,7 @@ const env = {
   LOG_LEVEL: 'warn',
   ACCESS_TOKEN_TTL: '86400',
   MALLOC_ARENA_MAX: '2', // as `npm start` and the Docker image run it
+  WEB_CONCURRENCY: '1', // one process: the ratios below are per process (the cluster has a row of its own)
 };
 for (const key of ['DATABASE_URL', 'REDIS_URL', 'STORAGE', 'NODE_OPTIONS']) delete env[key];
 
@@ -88,20 +90,24 @@ function record(path, result, baselineName, target) {
   log(`${path}: ${result.project.rps.toFixed(0)} vs ${result.baseline.rps.toFixed(0)} req/s (${ratio.toFixed(2)})`);
 }
 
-const server = spawn(process.execPath, ['dist/main.js'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
-children.push(server);
-try {
+async function waitForHealth(url, child) {
   for (let i = 0; ; i++) {
     if (
-      await fetch(`${base}/api/health`).then(
+      await fetch(`${url}/api/health`).then(
         (r) => r.ok,
         () => false,
       )
     )
-      break;
-    if (server.exitCode !== null || i > 600) throw new Error('the server did not start');
+      return;
+    if (child.exitCode !== null || i > 1200) throw new Error('the server did not start');
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+const server = spawn(process.execPath, ['dist/main.js'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+children.push(server);
+try {
+  await waitForHealth(base, server);
   const pid = server.pid;
   const idleRss = rssMiB(pid);
   const uploader = await login('bench-uploader', 'Premium');
@@ -194,25 +200,49 @@ try {
         }),
       )
     ).url;
+    // What the project answers, headers included: the floor sends the very same bytes and headers.
+    const wireHeaders = (res) =>
+      Object.fromEntries(
+        [...res.headers].filter(([name]) => !['date', 'connection', 'keep-alive', 'transfer-encoding'].includes(name)),
+      );
     const first = await request(permanent);
     const thumbBytes = Buffer.from(await first.arrayBuffer());
     const etag = first.headers.get('etag');
-    const thumbFile = join(dataDir, 'files', 'images', image.id, 'h200');
-    const staticServer = await startNodeServer('bench/baseline-static.mjs', [thumbFile, etag, 'image/jpeg']);
-    children.push(staticServer.child);
-    const staticUrl = `http://127.0.0.1:${staticServer.port}/thumb.jpg`;
-    const check = await request(staticUrl);
-    if (!Buffer.from(await check.arrayBuffer()).equals(thumbBytes))
-      throw new Error('the static baseline serves other bytes');
-    notes.push(`thumbnail: ${thumbBytes.length} bytes`);
+    const notModifiedAnswer = await request(permanent, { headers: { 'if-none-match': etag } });
+    if (notModifiedAnswer.status !== 304) throw new Error('no 304 from the project');
+    const thumbFile = join(dataDir, 'thumb-200.jpg');
+    writeFileSync(thumbFile, thumbBytes);
+    const floor = await startNodeServer('bench/baseline-buffer.mjs', [
+      thumbFile,
+      JSON.stringify(wireHeaders(first)),
+      JSON.stringify(wireHeaders(notModifiedAnswer)),
+    ]);
+    children.push(floor.child);
+    const floorUrl = `http://127.0.0.1:${floor.port}/thumb.jpg`;
+    const check = await request(floorUrl);
+    if (!Buffer.from(await check.arrayBuffer()).equals(thumbBytes)) throw new Error('the floor serves other bytes');
+    notes.push(`thumbnail: ${thumbBytes.length} bytes; headers: ${Object.keys(wireHeaders(first)).join(', ')}`);
 
     const links = { threads: 1, connections: 50 };
     record(
       'kept 200 px thumbnail, permanent link',
-      await sideBySide({ url: permanent, ...links }, { url: staticUrl, ...links }, timing),
-      'node:http + createReadStream',
-      0.7,
+      await sideBySide({ url: permanent, ...links }, { url: floorUrl, ...links }, timing),
+      'bare node:http, same bytes from a Buffer, same headers',
+      0.5,
     );
+    if (hasNginx()) {
+      const nginx = await startNginx(thumbFile, wireHeaders(first), 'image/jpeg');
+      try {
+        record(
+          'kept 200 px thumbnail, permanent link',
+          await sideBySide({ url: permanent, ...links }, { url: nginx.url, ...links }, timing),
+          'nginx, 1 worker, sendfile from disk',
+          null, // an anchor, not a target
+        );
+      } finally {
+        await nginx.stop();
+      }
+    } else notes.push('nginx not installed (apt-get install -y nginx-light): its anchor row is missing');
     record(
       'same thumbnail, expiring link',
       await sideBySide({ url: expiring, ...links }, { url: permanent, ...links }, timing),
@@ -220,15 +250,13 @@ try {
       0.9,
     );
     const notModified = { ...links, headers: { 'If-None-Match': etag } };
-    if ((await request(permanent, { headers: { 'if-none-match': etag } })).status !== 304)
-      throw new Error('no 304 from the project');
     record(
       '304 (If-None-Match), permanent link',
-      await sideBySide({ url: permanent, ...notModified }, { url: staticUrl, ...notModified }, timing),
-      'node:http 304',
-      null, // issue 11 sets no target for it: shown for scale
+      await sideBySide({ url: permanent, ...notModified }, { url: floorUrl, ...notModified }, timing),
+      'bare node:http 304, same headers',
+      0.6,
     );
-    await stop(staticServer.child);
+    await stop(floor.child);
   }
 
   if (runs('listing')) {
@@ -308,6 +336,28 @@ try {
       0.6,
     );
     await stop(listServer.child);
+
+    // ---- every core: the same listing from WEB_CONCURRENCY=2 (a second server on this DATA_DIR and its database)
+    const clusterPort = await freePort();
+    const clusterBase = `http://127.0.0.1:${clusterPort}`;
+    const cluster = spawn(process.execPath, ['dist/main.js'], {
+      env: { ...env, WEB_CONCURRENCY: '2', PORT: String(clusterPort), PUBLIC_URL: base },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    children.push(cluster);
+    await waitForHealth(clusterBase, cluster);
+    await new Promise((r) => setTimeout(r, 3000)); // the second worker, too
+    record(
+      `GET /api/images?limit=20, page 1: WEB_CONCURRENCY=2 vs 1 (${availableParallelism()} cores)`,
+      await sideBySide(
+        { url: `${clusterBase}/api/images?limit=20`, ...lists, headers: authHeader },
+        { url: `${base}/api/images?limit=20`, ...lists, headers: authHeader },
+        timing,
+      ),
+      'the same server, one process',
+      1.5,
+    );
+    await stop(cluster, 'SIGTERM');
   }
 
   // ---- report ----

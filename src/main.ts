@@ -1,37 +1,28 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { createApp, createLogger } from './app.factory.js';
-import { exitOnShutdownSignal } from './common/shutdown-signals.js';
+import cluster from 'node:cluster';
 import { loadConfigOrExit } from './config/config.js';
-import { resolveDatabase } from './database/resolve-database.js';
+import { createNestLogger } from './observability/logging.js';
 
+/**
+ * `node dist/main.js` (npm start, the image): WEB_CONCURRENCY server processes (default: the machine's available
+ * parallelism). With 1, this process is the server; with more, it is the cluster primary (src/server/primary.ts)
+ * and forks the workers, which run this file again. The application is imported only where it runs, so the
+ * primary stays small.
+ */
 async function main(): Promise<void> {
-  let config = loadConfigOrExit();
-  Logger.overrideLogger(createLogger(config));
-  const logger = new Logger('Main');
-
-  const database = await resolveDatabase(config, (message) => logger.log(message));
-  config = database.config;
-
-  let app;
-  try {
-    app = await createApp(config);
-    await app.listen(config.port);
-  } catch (error) {
-    await app?.close().catch(() => undefined);
-    await database.close();
-    throw error;
+  const config = loadConfigOrExit();
+  Logger.overrideLogger(createNestLogger(config));
+  if (cluster.isWorker) {
+    const { serve } = await import('./server/serve.js');
+    return serve(config.with({ databaseReady: true, metricsPort: undefined }), 'worker');
   }
-  logger.log(`Listening on ${config.publicUrl} (port ${config.port})`);
-
-  exitOnShutdownSignal(
-    (message) => logger.log(message),
-    'shutting down',
-    async () => {
-      await app.close();
-      await database.close();
-    },
-  );
+  if (config.webConcurrency > 1) {
+    const { runPrimary } = await import('./server/primary.js');
+    return runPrimary(config);
+  }
+  const { serve } = await import('./server/serve.js');
+  return serve(config, 'single');
 }
 
 main().catch((error: unknown) => {

@@ -34,7 +34,9 @@ describe('admin panel in a browser', () => {
     await t.login('root', { isAdmin: true, password: ADMIN_PASSWORD });
     await t.login('bob', { password: 'bob-password-1' }); // not an admin
     browser = await launchBrowser(); // no Chromium: this fails (never skips)
-  });
+    // AdminJS is loaded on the first request under /admin (idle memory): here, not inside a page's 30 s timeout.
+    expect((await fetch(`${admin}/login`)).status).toBe(200);
+  }, 180_000);
   afterEach(async () => {
     for (const context of contexts.splice(0)) await context.close();
     // Every page worked under its Content-Security-Policy: nothing was refused on the way.

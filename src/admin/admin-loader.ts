@@ -1,13 +1,6 @@
-import './admin-env.js'; // before adminjs
-import { ExpressLoader } from '@adminjs/nestjs';
-import type { AdminModuleOptions } from '@adminjs/nestjs';
-import { Injectable, Logger } from '@nestjs/common';
-import type { AbstractHttpAdapter } from '@nestjs/core';
-import type AdminJS from 'adminjs';
+import { Logger } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { errorAnswer, writeErrorAnswer } from '../common/http-exception.filter.js';
-import { AppConfig } from '../config/config.js';
-import { adminGate } from './admin-gate.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** AdminJS's page templates load Roboto from Google; the panel must work offline and leak nothing: system fonts. */
@@ -35,59 +28,60 @@ export function crossSiteReason(
   return origin === ownOrigin || origin === target ? null : `Origin ${origin} is not this panel's`;
 }
 
+type Handler = (req: Request, res: Response, next: NextFunction) => void;
+
 /**
- * @adminjs/nestjs's Express loader, with a guard around the panel's router: cross-site writes are refused
- * (403), the panel may not be framed, its pages load no third-party fonts, and errors the router passes on (a broken or unsupported body) are
- * answered in the API's error shape instead of Express's HTML 500 page.
+ * The guard around the panel's router: cross-site writes are refused (403), the panel may not be framed, its pages
+ * load no third-party fonts, and errors the router passes on (a broken or unsupported body) are answered in the
+ * API's error shape instead of Express's HTML 500 page.
  */
-@Injectable()
-export class GuardedExpressLoader extends ExpressLoader {
-  private readonly logger = new Logger('AdminPanel');
-  private readonly ownOrigin: string;
+export function guardAdminRouter(router: Handler, ownOrigin: string): Handler {
+  const logger = new Logger('AdminPanel');
+  return (req, res, next) => {
+    res.setHeader('X-Frame-Options', 'DENY');
+    const refused = crossSiteReason(req, ownOrigin);
+    if (refused) {
+      writeErrorAnswer(res, {
+        statusCode: 403,
+        error: 'Forbidden',
+        message: `Cross-site request refused: ${refused}`,
+      });
+      return;
+    }
+    const send = res.send.bind(res);
+    res.send = (body?: unknown) => send(typeof body === 'string' ? body.replace(THIRD_PARTY_FONTS, '') : body);
+    router(req, res, (error?: unknown) => {
+      if (!error || error === 'route' || error === 'router') return next(error);
+      const body = errorAnswer(error);
+      // Whatever the body parser choked on is the client's doing.
+      const answer =
+        body.statusCode >= 500
+          ? { ...body, statusCode: 400, error: 'Bad Request', message: 'The request body could not be read' }
+          : body;
+      logger.debug(`Refused an admin request: ${String(error)}`);
+      if (res.headersSent) return void res.destroy();
+      writeErrorAnswer(res, answer);
+    });
+  };
+}
 
-  constructor(config: AppConfig) {
-    super();
-    this.ownOrigin = new URL(config.publicUrl).origin;
-  }
-
-  override async register(
-    admin: AdminJS,
-    httpAdapter: AbstractHttpAdapter,
-    options: AdminModuleOptions,
-  ): Promise<void> {
-    await super.register(admin, httpAdapter, options);
-    type Handler = (req: Request, res: Response, next: NextFunction) => void;
-    const app = httpAdapter.getInstance<{ router: { stack: Array<{ name: string; handle: Handler }> } }>();
-    const layer = app.router.stack.find((l) => l.name === 'admin');
-    if (!layer) throw new Error('AdminJS router not found: cannot guard the admin panel');
-    const router = layer.handle;
-    const gate = adminGate(admin, options, this.ownOrigin);
-    layer.handle = (req: Request, res: Response, next: NextFunction) => {
-      res.setHeader('X-Frame-Options', 'DENY');
-      const refused = crossSiteReason(req, this.ownOrigin);
-      if (refused) {
-        writeErrorAnswer(res, {
-          statusCode: 403,
-          error: 'Forbidden',
-          message: `Cross-site request refused: ${refused}`,
-        });
-        return;
-      }
-      const send = res.send.bind(res);
-      res.send = (body?: unknown) => send(typeof body === 'string' ? body.replace(THIRD_PARTY_FONTS, '') : body);
-      const passOn = (error?: unknown) => {
-        if (!error || error === 'route' || error === 'router') return next(error);
-        const body = errorAnswer(error);
-        // Whatever the body parser choked on is the client's doing.
-        const answer =
-          body.statusCode >= 500
-            ? { ...body, statusCode: 400, error: 'Bad Request', message: 'The request body could not be read' }
-            : body;
-        this.logger.debug(`Refused an admin request: ${String(error)}`);
-        if (res.headersSent) return void res.destroy();
-        writeErrorAnswer(res, answer);
-      };
-      gate(req, res, (error?: unknown) => (error ? passOn(error) : router(req, res, passOn)));
-    };
-  }
+/**
+ * Mounts the panel at `root` as @adminjs/nestjs's ExpressLoader does: a layer named `admin`, moved right after
+ * Express's own first layer and ahead of the JSON body parser (AdminJS parses its bodies itself).
+ */
+export function mountAdminPanel(app: unknown, root: string, handler: Handler): void {
+  const express = app as { use(path: string, handler: Handler): void; router: { stack: Array<{ name: string }> } };
+  express.use(root, function admin(req: Request, res: Response, next: NextFunction) {
+    handler(req, res, next);
+  });
+  const stack = express.router.stack;
+  const take = (name: string) => {
+    const index = stack.findIndex((layer) => layer.name === name);
+    return index >= 0 ? stack.splice(index, 1) : [];
+  };
+  const admin = take('admin');
+  const jsonParser = take('jsonParser');
+  const urlencodedParser = take('urlencodedParser');
+  const init = stack.findIndex((layer) => layer.name === 'expressInit');
+  stack.splice(init + 1, 0, ...admin, ...jsonParser, ...urlencodedParser);
 }

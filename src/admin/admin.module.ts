@@ -1,9 +1,8 @@
-import './admin-env.js'; // before adminjs: sets ADMIN_JS_TMP_DIR / ADMIN_JS_SKIP_BUNDLE
-import { AdminModule as AdminJsModule } from '@adminjs/nestjs';
 import type { AdminModuleOptions } from '@adminjs/nestjs';
-import { Injectable, Module } from '@nestjs/common';
-import AdminJS, { type CurrentAdmin } from 'adminjs';
-import type { Request } from 'express';
+import { Inject, Injectable, Logger, Module, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { CurrentAdmin } from 'adminjs';
+import type { NextFunction, Request, Response } from 'express';
 import { createHmac } from 'node:crypto';
 import { TooManyLoginAttemptsError } from '../auth/auth.errors.js';
 import { AuthModule } from '../auth/auth.module.js';
@@ -22,17 +21,9 @@ import { TiersService } from '../tiers/tiers.service.js';
 import { UsageService } from '../usage/usage.service.js';
 import { UsersModule } from '../users/users.module.js';
 import { UsersService } from '../users/users.service.js';
-import { GuardedExpressLoader } from './admin-loader.js';
-import { componentLoader } from './component-loader.js';
-import { buildResources } from './resources/index.js';
+import { writeErrorAnswer } from '../common/http-exception.filter.js';
+import { guardAdminRouter, mountAdminPanel } from './admin-loader.js';
 import { AdminSessionStore } from './session-store.js';
-
-// @adminjs/nestjs always calls admin.watch(), which outside production starts a rollup watcher that keeps node
-// alive after app.close() and rewrites the bundle. The bundle is built once by `npm run build` and served from
-// disk instead; ADMIN_JS_WATCH=true brings the watcher back while editing src/admin/components (development).
-if (process.env.NODE_ENV !== 'production' && process.env.ADMIN_JS_WATCH !== 'true') {
-  AdminJS.prototype.watch = async () => undefined;
-}
 
 export const ADMIN_ROOT = '/admin';
 export const ADMIN_COOKIE = 'image_api_admin';
@@ -87,7 +78,12 @@ export class AdminPanelOptions {
     return { id: user.id, email: user.username, title: user.username };
   }
 
-  build(): AdminModuleOptions {
+  /** The AdminJS options; its resources and components import adminjs, so they are loaded here, on first use. */
+  async build(): Promise<AdminModuleOptions> {
+    const [{ componentLoader }, { buildResources }] = await Promise.all([
+      import('./component-loader.js'),
+      import('./resources/index.js'),
+    ]);
     const secure = this.config.publicUrl.startsWith('https:');
     return {
       adminJsOptions: {
@@ -178,17 +174,51 @@ export class AdminPanelOptions {
 class AdminPanelDepsModule {}
 
 /**
- * AdminJS at /admin (issue 5): Users, Tiers, Sizes, Images, Expiring links. ExpressLoader explicitly: the default
- * loader is chosen before the HTTP adapter exists and answers 404 under @nestjs/testing.
+ * AdminJS at /admin (issue 5): Users, Tiers, Sizes, Images, Expiring links. Mounted at start as a small function;
+ * AdminJS itself (src/admin/admin-panel.ts) is imported and built on the first request under /admin, which waits
+ * for it (a second or two), and every later request goes straight to its router.
  */
-@Module({
-  imports: [
-    AdminJsModule.createAdminAsync({
-      imports: [AdminPanelDepsModule],
-      inject: [AdminPanelOptions],
-      customLoader: GuardedExpressLoader,
-      useFactory: (options: AdminPanelOptions) => options.build(),
-    }),
-  ],
-})
+@Injectable()
+class AdminPanelMount implements OnModuleInit {
+  private readonly logger = new Logger('AdminPanel');
+  private router?: Promise<(req: Request, res: Response, next: NextFunction) => void>;
+
+  constructor(
+    @Inject(HttpAdapterHost) private readonly host: HttpAdapterHost,
+    @Inject(AdminPanelOptions) private readonly options: AdminPanelOptions,
+    @Inject(AppConfig) private readonly config: AppConfig,
+  ) {}
+
+  private load() {
+    return (this.router ??= (async () => {
+      const { buildAdminRouter } = await import('./admin-panel.js');
+      const router = buildAdminRouter(await this.options.build(), new URL(this.config.publicUrl).origin);
+      this.logger.log('Admin panel loaded');
+      return router;
+    })().catch((error: unknown) => {
+      this.router = undefined; // the next request tries again
+      throw error;
+    }));
+  }
+
+  onModuleInit(): void {
+    const lazy = (req: Request, res: Response, next: NextFunction) => {
+      this.load().then(
+        (router) => router(req, res, next),
+        (error: unknown) => {
+          this.logger.error(`The admin panel could not be loaded: ${String(error)}`);
+          writeErrorAnswer(res, {
+            statusCode: 503,
+            error: 'Service Unavailable',
+            message: 'The admin panel could not be loaded',
+          });
+        },
+      );
+    };
+    const ownOrigin = new URL(this.config.publicUrl).origin;
+    mountAdminPanel(this.host.httpAdapter.getInstance(), ADMIN_ROOT, guardAdminRouter(lazy, ownOrigin));
+  }
+}
+
+@Module({ imports: [AdminPanelDepsModule], providers: [AdminPanelMount] })
 export class AdminModule {}

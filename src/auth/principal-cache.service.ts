@@ -28,7 +28,7 @@ export class PrincipalCache {
       (userId) => principals.find(userId),
       {
         name: 'grants',
-        max: 50_000,
+        max: 10_000,
         ttlMs: 30_000,
         follows: { channel: 'grants_changed', drops: 'all' },
         outageFallback: true,

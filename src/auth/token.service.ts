@@ -34,7 +34,7 @@ export interface VerifiedToken {
 export class TokenService {
   /** KeyObjects made once: given a string, jsonwebtoken tries to parse it as a public key on every verify. */
   private readonly keys: KeyObject[];
-  private readonly accessTokens = new LRUCache<string, { userId: string; exp: number }>({ max: 50_000 });
+  private readonly accessTokens = new LRUCache<string, { userId: string; exp: number }>({ max: 10_000 });
 
   constructor(
     private readonly jwt: JwtService,

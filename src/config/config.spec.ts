@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from './config.js';
 
@@ -37,6 +37,13 @@ describe('loadConfig', () => {
       refreshTokenTtl: 7 * 24 * 3600,
       trustProxy: false,
     });
+  });
+
+  it('WEB_CONCURRENCY: the available parallelism by default, 1 to 64', () => {
+    expect(loadConfig({ DATA_DIR: dataDir() }).webConcurrency).toBe(availableParallelism());
+    expect(loadConfig({ DATA_DIR: dataDir(), WEB_CONCURRENCY: '1' }).webConcurrency).toBe(1);
+    expect(problems({ WEB_CONCURRENCY: '0' })).toEqual([expect.stringMatching(/^WEB_CONCURRENCY: /)]);
+    expect(problems({ WEB_CONCURRENCY: 'all' })).toEqual([expect.stringMatching(/^WEB_CONCURRENCY: /)]);
   });
 
   it('lists every bad variable with what is allowed', () => {

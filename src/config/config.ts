@@ -29,6 +29,13 @@ export interface QueueConfig {
 export class AppConfig {
   readonly env!: 'development' | 'production' | 'test';
   readonly port!: number;
+  /** Server processes answering on PORT (node:cluster workers under one primary); 1: one process. */
+  readonly webConcurrency!: number;
+  /**
+   * Set in a cluster worker: its primary has run the migrations and the seed before forking, so the worker
+   * skips both (and leaves METRICS_PORT to the primary).
+   */
+  readonly databaseReady?: boolean;
   readonly publicUrl!: string;
   /** Unset: the process starts (or reuses) an embedded PostgreSQL under dataDir. */
   readonly databaseUrl?: string;
@@ -99,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return new AppConfig({
     env: e.NODE_ENV,
     port: e.PORT,
+    webConcurrency: e.WEB_CONCURRENCY,
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     databaseUrl: e.DATABASE_URL,
     dataDir,

@@ -9,10 +9,15 @@ import { migrate } from './migrate.js';
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => dataSourceOptions(config.databaseUrl!, config.dbTimeouts),
+      // `migrationsRun` says whether this process migrates (not a cluster worker: its primary did it), and
+      // migrate() does it under an advisory lock instead of TypeORM's unlocked run in initialize().
+      useFactory: (config: AppConfig) => ({
+        ...dataSourceOptions(config.databaseUrl!, config.dbTimeouts),
+        migrationsRun: !config.databaseReady,
+      }),
       dataSourceFactory: async (options) => {
-        const dataSource = await new DataSource(options!).initialize();
-        await migrate(dataSource);
+        const dataSource = await new DataSource({ ...options!, migrationsRun: false }).initialize();
+        if (options!.migrationsRun) await migrate(dataSource);
         return dataSource;
       },
     }),

@@ -29,6 +29,7 @@ export class SeedService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    if (this.config.databaseReady) return; // a cluster worker: the primary seeded before forking
     await this.seedTiers();
     await this.seedAdmin();
   }

@@ -45,7 +45,7 @@ export class ExpiringLinksService {
     notifications: DatabaseNotifications,
   ) {
     this.states = new NotifiedCache(notifications, (id) => this.loadState(id), {
-      max: 100_000,
+      max: 10_000,
       follows: { channel: 'expiring_links_changed', drops: 'key' },
     });
   }

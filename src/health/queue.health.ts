@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { BullMqJobQueue } from '../jobs/bullmq-job-queue.js';
+import type { BullMqJobQueue } from '../jobs/bullmq-job-queue.js';
 import { JobQueue } from '../jobs/job-queue.js';
 
 /** Redis and the BullMQ queue (REDIS_URL): up with the job counts (`failed` included), or down with why. */
@@ -13,7 +13,7 @@ export class QueueHealthIndicator {
 
   /** Whether there is anything to report: in-process jobs have no Redis. */
   get enabled(): boolean {
-    return this.jobs instanceof BullMqJobQueue;
+    return typeof (this.jobs as Partial<BullMqJobQueue>).stats === 'function'; // BullMQ is loaded only with REDIS_URL
   }
 
   async isHealthy(key = 'redis') {

@@ -32,7 +32,7 @@ export class ImageLookup {
       (id) => this.load(id),
       {
         name: 'image_lookup',
-        max: 100_000,
+        max: 20_000,
         // PostgreSQL unreachable: nobody can delete an image meanwhile, so what was known keeps links serving.
         outageFallback: true,
         // A missing image is not kept: its id may be an upload still being inserted.

@@ -1,7 +1,9 @@
 import { Global, Module } from '@nestjs/common';
 import { AppConfig } from '../config/config.js';
-import { BullMqJobQueue } from './bullmq-job-queue.js';
 import { InProcessJobQueue, JobQueue } from './job-queue.js';
+
+/** BullMQ and ioredis are loaded only when REDIS_URL asks for them (memory of a process without Redis). */
+const loadBullMq = async () => (await import('./bullmq-job-queue.js')).BullMqJobQueue;
 
 /**
  * The API's queue: in-process by default; with REDIS_URL a BullMQ producer (jobs run in `npm run start:worker`
@@ -13,8 +15,8 @@ import { InProcessJobQueue, JobQueue } from './job-queue.js';
     {
       provide: JobQueue,
       inject: [AppConfig],
-      useFactory: (config: AppConfig): JobQueue =>
-        config.queue ? new BullMqJobQueue(config.queue, 'producer') : new InProcessJobQueue(),
+      useFactory: async (config: AppConfig): Promise<JobQueue> =>
+        config.queue ? new (await loadBullMq())(config.queue, 'producer') : new InProcessJobQueue(),
     },
   ],
   exports: [JobQueue],
@@ -28,9 +30,9 @@ export class JobsModule {}
     {
       provide: JobQueue,
       inject: [AppConfig],
-      useFactory: (config: AppConfig): JobQueue => {
+      useFactory: async (config: AppConfig): Promise<JobQueue> => {
         if (!config.queue) throw new Error('REDIS_URL is required for a worker');
-        return new BullMqJobQueue(config.queue, 'worker');
+        return new (await loadBullMq())(config.queue, 'worker');
       },
     },
   ],

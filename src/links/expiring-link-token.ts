@@ -31,7 +31,7 @@ const bytesToUuid = (b: Buffer) => {
  */
 @Injectable()
 export class ExpiringLinkTokens {
-  private readonly verified = new LRUCache<string, ExpiringLinkClaims>({ max: 100_000 });
+  private readonly verified = new LRUCache<string, ExpiringLinkClaims>({ max: 10_000 });
 
   constructor(
     private readonly signer: LinkSigner,

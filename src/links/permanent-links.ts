@@ -13,7 +13,7 @@ import { LinkSigner } from './link-signer.js';
 @Injectable()
 export class PermanentLinks {
   /** Signatures never change for (image, variant) under one secret: listings sign each link once. */
-  private readonly signatures = new LRUCache<string, string>({ max: 200_000 });
+  private readonly signatures = new LRUCache<string, string>({ max: 20_000 });
 
   constructor(
     private readonly signer: LinkSigner,

@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
 
 export interface MetricsServer {
   /** The port it listens on (useful when asked for port 0). */
@@ -8,11 +7,21 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
+/** What the endpoint serves: a prom-client Registry, or a cluster primary's aggregate of its workers. */
+export interface MetricsSource {
+  metrics(): Promise<string>;
+  readonly contentType: string;
+}
+
 /**
  * A plain node:http server with Prometheus text at /metrics, separate from the public port. Any process
- * (the API, a worker) calls this with its own registry.
+ * (the API, a worker, a cluster primary) calls this with its own source.
  */
-export async function startMetricsServer(registry: Registry, port: number, host = '127.0.0.1'): Promise<MetricsServer> {
+export async function startMetricsServer(
+  registry: MetricsSource,
+  port: number,
+  host = '127.0.0.1',
+): Promise<MetricsServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {

@@ -4,6 +4,8 @@ import type { Logger as Pino } from 'pino';
 import type { Metrics } from './metrics.js';
 import { acceptedRequestId, type OutsideRouterLabels, routeLabel } from './request-labels.js';
 
+const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
+
 /**
  * The first middleware of the application: gives every request an id (the client's X-Request-Id when it is
  * a short token, else a new UUID), sends it back on every response, and when the response is done writes
@@ -11,6 +13,18 @@ import { acceptedRequestId, type OutsideRouterLabels, routeLabel } from './reque
  * `outside` labels and redacts the requests answered ahead of the router (the /media links).
  */
 export function requestObserver(logger: Pino, metrics: Metrics, outside: OutsideRouterLabels) {
+  // One histogram child per label set (a few dozen: methods × route templates × status classes), so a request
+  // observes its duration without prom-client hashing and checking a new label object every time.
+  const durations = new Map<string, { observe(seconds: number): void }>();
+  const durationOf = (method: string, route: string, statusClass: string) => {
+    const key = `${method} ${route} ${statusClass}`;
+    let child = durations.get(key);
+    if (!child) {
+      child = metrics.httpDuration.labels({ method, route, status_class: statusClass });
+      durations.set(key, child);
+    }
+    return child;
+  };
   return function requestObserver(req: Request, res: Response, next: NextFunction): void {
     const started = process.hrtime.bigint();
     const id = acceptedRequestId(req.headers['x-request-id']) ?? randomUUID();
@@ -25,10 +39,10 @@ export function requestObserver(logger: Pino, metrics: Metrics, outside: Outside
       const aborted = !res.writableFinished;
       const status = res.statusCode;
       const route = routeLabel(req, outside);
-      metrics.httpDuration.observe(
-        { method: req.method, route, status_class: aborted ? 'aborted' : `${Math.floor(status / 100)}xx` },
-        seconds,
-      );
+      const statusClass = aborted
+        ? 'aborted'
+        : (STATUS_CLASSES[Math.floor(status / 100)] ?? `${Math.floor(status / 100)}xx`);
+      durationOf(req.method, route, statusClass).observe(seconds);
       if (route === '/api/images' && req.method === 'POST' && !aborted) {
         metrics.uploads.inc({ outcome: status === 201 ? 'stored' : 'rejected', status: String(status) });
       }

@@ -2,7 +2,7 @@ import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/comm
 import { join } from 'node:path';
 import { AppConfig } from '../config/config.js';
 import { LocalStorage } from './local.storage.js';
-import { S3Storage } from './s3.storage.js';
+import type { S3Storage } from './s3.storage.js';
 import { Storage } from './storage.js';
 
 @Global()
@@ -13,7 +13,8 @@ import { Storage } from './storage.js';
       inject: [AppConfig],
       useFactory: async (config: AppConfig): Promise<Storage> => {
         if (config.storage === 'local') return new LocalStorage(join(config.dataDir, 'files'));
-        const storage = new S3Storage(config.s3!);
+        // The AWS SDK is loaded only with STORAGE=s3 (memory of a process that stores locally).
+        const storage = new (await import('./s3.storage.js')).S3Storage(config.s3!);
         try {
           // A missing bucket or rejected credentials stop the start, with the reason on one line.
           await storage.check();
@@ -31,6 +32,6 @@ export class StorageModule implements OnApplicationShutdown {
   constructor(@Inject(Storage) private readonly storage: Storage) {}
 
   onApplicationShutdown(): void {
-    if (this.storage instanceof S3Storage) this.storage.close();
+    (this.storage as Partial<S3Storage>).close?.();
   }
 }

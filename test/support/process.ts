@@ -1,9 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 
-/** The environment of a child server or CLI: no DATABASE_URL, so it uses the embedded PostgreSQL. */
+/**
+ * The environment of a child server or CLI: no DATABASE_URL, so it uses the embedded PostgreSQL; one server
+ * process unless WEB_CONCURRENCY is given (test/cluster.e2e-spec.ts runs the cluster).
+ */
 export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', ...extra };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'development',
+    LOG_LEVEL: 'warn',
+    WEB_CONCURRENCY: '1',
+    ...extra,
+  };
   for (const key of ['DATABASE_URL', 'REDIS_URL', 'STORAGE', 'PUBLIC_URL', 'JWT_SECRET', 'LINK_SECRET'])
     delete env[key];
   delete env.NODE_OPTIONS;

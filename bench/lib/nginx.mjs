@@ -1,0 +1,84 @@
+// The second anchor for serving: nginx (one worker, sendfile) answering the same thumbnail from disk with the
+// project's headers. Debian: apt-get install -y nginx-light. Skipped (with a note) when nginx is missing.
+import { spawn, execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './proc.mjs';
+
+const NGINX = process.env.NGINX ?? '/usr/sbin/nginx';
+
+export function hasNginx() {
+  try {
+    execFileSync(NGINX, ['-v'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Headers nginx makes itself (or that are per connection).
+const OWN = new Set(['content-type', 'content-length', 'etag', 'last-modified', 'date', 'accept-ranges', 'connection']);
+
+/** Starts nginx serving FILE at /thumb.jpg; resolves with { url, stop() }. */
+export async function startNginx(file, headers, contentType) {
+  const prefix = mkdtempSync(join(tmpdir(), 'image-api-bench-nginx-'));
+  chmodSync(prefix, 0o755); // nginx's worker (nobody when started as root) reads from here
+  copyFileSync(file, join(prefix, 'thumb.jpg'));
+  chmodSync(join(prefix, 'thumb.jpg'), 0o644);
+  const port = await freePort();
+  const extra = Object.entries(headers)
+    .filter(([name]) => !OWN.has(name))
+    .map(([name, value]) => `add_header ${name} "${String(value).replace(/"/g, '\\"')}" always;`)
+    .join('\n        ');
+  writeFileSync(
+    join(prefix, 'nginx.conf'),
+    `worker_processes 1;
+pid ${prefix}/nginx.pid;
+error_log stderr error;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 1000000;
+  client_body_temp_path ${prefix}/body; proxy_temp_path ${prefix}/proxy; fastcgi_temp_path ${prefix}/fastcgi;
+  uwsgi_temp_path ${prefix}/uwsgi; scgi_temp_path ${prefix}/scgi;
+  server {
+    listen 127.0.0.1:${port};
+    location = /thumb.jpg {
+        root ${prefix};
+        default_type ${contentType};
+        ${extra}
+    }
+  }
+}
+`,
+  );
+  const child = spawn(NGINX, ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', 'daemon off;'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}/thumb.jpg`;
+  for (let i = 0; ; i++) {
+    if (
+      await fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
+    if (child.exitCode !== null || i > 100) throw new Error('nginx did not start');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGQUIT');
+        await exited;
+      }
+      rmSync(prefix, { recursive: true, force: true });
+    },
+  };
+}

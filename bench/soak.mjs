@@ -1,0 +1,170 @@
+// The memory soak (issue 21): a real server (node dist/main.js, as `npm start` runs it) under 100 clients for
+// 3 minutes, mixed: 60% thumbnail links, 30% list pages, 10% uploads (wrk + bench/soak.lua). Reports the peak RSS
+// of every server process sampled from /proc every 250 ms, the errors (any status >= 400, 429 included, and
+// socket errors) and p99. Usage: npm run bench:soak [-- --seconds=180 --clients=100]
+// WEB_CONCURRENCY (default 1 here) and NODE_OPTIONS from the environment reach the server.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import sharp from 'sharp';
+import { freePort, rssMiB, stop } from './lib/proc.mjs';
+import { requireWrk } from './lib/wrk.mjs';
+
+requireWrk();
+const arg = (name, fallback) =>
+  Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback);
+const SECONDS = arg('seconds', 180);
+const CLIENTS = arg('clients', 100);
+const USERS = 5; // each made by the CLI (a few seconds each)
+const log = (message) => console.error(`soak: ${message}`);
+// A kept-alive socket the server has just closed fails at once: one retry on a fresh socket (as bench/run.mjs).
+const request = (url, init) =>
+  fetch(url, init).catch((error) =>
+    error.cause?.code === 'UND_ERR_SOCKET' ? fetch(url, init) : Promise.reject(error),
+  );
+
+const dataDir = mkdtempSync(join(tmpdir(), 'image-api-soak-'));
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+const env = {
+  ...process.env,
+  JWT_SECRET: randomBytes(32).toString('base64url'),
+  LINK_SECRET: randomBytes(32).toString('base64url'),
+  DATA_DIR: dataDir,
+  PORT: String(port),
+  PUBLIC_URL: base,
+  NODE_ENV: 'production',
+  LOG_LEVEL: process.env.LOG_LEVEL ?? 'log', // a request line per request, as in production
+  ACCESS_TOKEN_TTL: '86400',
+  MALLOC_ARENA_MAX: '2',
+  WEB_CONCURRENCY: process.env.WEB_CONCURRENCY ?? '1',
+};
+for (const key of ['DATABASE_URL', 'REDIS_URL', 'STORAGE']) delete env[key];
+
+const server = spawn(process.execPath, ['dist/main.js'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+/** The server's processes: the primary and its workers (never the embedded PostgreSQL, which is no child). */
+const serverPids = () => {
+  const pid = server.pid;
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  return [pid, ...children.map(Number)];
+};
+const peaks = new Map();
+let sampler;
+try {
+  for (let i = 0; ; i++) {
+    if (
+      await fetch(`${base}/api/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
+    if (server.exitCode !== null || i > 1200) throw new Error('the server did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await new Promise((r) => setTimeout(r, 3000)); // every worker up, start-up garbage settled
+  const idle = Object.fromEntries(serverPids().map((pid) => [pid, Math.round(rssMiB(pid))]));
+  log(`idle RSS (MiB) by pid: ${JSON.stringify(idle)}`);
+
+  // ---- inputs: USERS Enterprise users, each with 3 images; their thumbnail links; one JPEG to upload ----
+  const photo = await sharp(randomBytes(16 * 12 * 3), { raw: { width: 16, height: 12, channels: 3 } })
+    .resize(1600, 1200)
+    .jpeg({ quality: 85 })
+    .toBuffer();
+  const tokens = [];
+  const links = [];
+  for (let u = 0; u < USERS; u++) {
+    const name = `soak-${u}`;
+    execFileSync(
+      process.execPath,
+      ['dist/cli/main.js', 'create-user', name, '--password', `${name}-password`, '--tier', 'Enterprise'],
+      { env },
+    );
+    const res = await request(`${base}/api/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: name, password: `${name}-password` }),
+    });
+    const { accessToken } = await res.json();
+    tokens.push(accessToken);
+    for (let i = 0; i < 3; i++) {
+      const form = new FormData();
+      form.append('file', new Blob([photo]), 'photo.jpg');
+      const image = await (
+        await request(`${base}/api/images`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${accessToken}` },
+          body: form,
+        })
+      ).json();
+      for (const t of image.links.thumbnails) links.push(new URL(t.url).pathname);
+    }
+  }
+  for (const link of links) if (!(await request(`${base}${link}`)).ok) throw new Error(`${link} does not serve`);
+  writeFileSync(join(dataDir, 'links.txt'), `${links.join('\n')}\n`);
+  writeFileSync(join(dataDir, 'tokens.txt'), `${tokens.join('\n')}\n`);
+  writeFileSync(join(dataDir, 'upload.jpg'), photo);
+  log(
+    `${USERS} users, ${links.length} links, upload of ${(photo.length / 1024).toFixed(0)} KB; ${CLIENTS} clients for ${SECONDS} s`,
+  );
+
+  // ---- the soak, RSS sampled meanwhile ----
+  sampler = setInterval(() => {
+    for (const pid of serverPids()) {
+      try {
+        peaks.set(pid, Math.max(peaks.get(pid) ?? 0, rssMiB(pid)));
+      } catch {
+        // a worker that just exited
+      }
+    }
+  }, 250);
+  const wrk = spawn(
+    'wrk',
+    ['-t', '2', '-c', String(CLIENTS), '-d', `${SECONDS}s`, '--timeout', '10s', '-s', 'bench/soak.lua', base],
+    { env: { ...process.env, SOAK_DIR: dataDir }, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  wrk.stdout.on('data', (d) => (out += d));
+  const code = await new Promise((r) => wrk.on('close', r));
+  clearInterval(sampler);
+  if (code !== 0) throw new Error(`wrk exited ${code}: ${out}`);
+  const result = JSON.parse(
+    out
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .pop(),
+  );
+  const errors = result.errorStatus + result.connect + result.read + result.write + result.timeout;
+  const peak = Math.max(...peaks.values());
+  const files = readdirSync(join(dataDir, 'files', 'images')).length;
+  const ok = (cond) => (cond ? '✓' : '✗');
+  console.log(
+    `\nsoak: ${CLIENTS} clients, ${SECONDS} s, WEB_CONCURRENCY=${env.WEB_CONCURRENCY}, NODE_OPTIONS=${env.NODE_OPTIONS ?? ''}`,
+  );
+  console.log(
+    `requests: ${result.requests} (${(result.requests / result.seconds).toFixed(0)} req/s), images stored: ${files}`,
+  );
+  console.log(
+    `errors: ${errors} (status >= 400: ${result.errorStatus}, socket: connect ${result.connect}, read ${result.read}, write ${result.write}, timeout ${result.timeout}) (target 0 ${ok(errors === 0)})`,
+  );
+  console.log(
+    `latency: p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms (target ≤ 250 ${ok(result.p99 <= 250)}), max ${result.max.toFixed(0)} ms`,
+  );
+  console.log(
+    `idle RSS before the soak (MiB): ${Object.entries(idle)
+      .map(([pid, mib]) => `${pid}: ${mib}`)
+      .join(', ')}`,
+  );
+  console.log(
+    `peak RSS during the soak (MiB): ${[...peaks].map(([pid, mib]) => `${pid}: ${mib.toFixed(0)}`).join(', ')} (target ≤ 300 per process ${ok(peak <= 300)})`,
+  );
+  process.exitCode = errors === 0 && result.p99 <= 250 && peak <= 300 ? 0 : 1;
+} finally {
+  clearInterval(sampler);
+  await stop(server, 'SIGTERM');
+  rmSync(dataDir, { recursive: true, force: true });
+}
