@@ -134,7 +134,7 @@ describe('deploy/nginx.conf, the cache front (Debian nginx in front of a real se
       await new Promise((resolve) => upstream?.close(resolve));
     });
 
-    it('passes Vary: Accept through and keys the cache on a normalised Accept (avif, webp, original)', async () => {
+    it('passes Vary: Accept through and keys the cache on a normalised Accept (avif and/or webp named with q > 0, else original)', async () => {
       upstream = createServer((req, res) => {
         if (req.url?.startsWith('/media/')) seen.push(req.headers.accept ?? '');
         res.writeHead(200, {
@@ -155,14 +155,21 @@ describe('deploy/nginx.conf, the cache front (Debian nginx in front of a real se
 
       const avif = await get('image/avif,image/webp,image/apng,*/*;q=0.8');
       expect(avif).toEqual({ vary: 'Accept', cache: 'MISS', body: 'variant for image/avif,image/webp,*/*' });
-      // another browser's Accept with AVIF in it: the same entry
-      expect(await get('image/avif,*/*;q=0.5')).toEqual({ ...avif, cache: 'HIT' });
+      // another browser's Accept naming both: the same entry
+      expect(await get('image/webp,image/avif,*/*;q=0.5')).toEqual({ ...avif, cache: 'HIT' });
       const webp = await get('image/webp,*/*');
       expect(webp).toEqual({ vary: 'Accept', cache: 'MISS', body: 'variant for image/webp,*/*' });
       expect(await get('*/*')).toEqual({ vary: 'Accept', cache: 'MISS', body: 'variant for */*' });
       expect(await get(undefined)).toEqual({ vary: 'Accept', cache: 'HIT', body: 'variant for */*' });
       expect(await get('image/webp')).toEqual({ ...webp, cache: 'HIT' });
-      expect(seen).toEqual(['image/avif,image/webp,*/*', 'image/webp,*/*', '*/*']);
+      // q=0 refuses: never the AVIF entry for a client that declined AVIF
+      expect(await get('image/avif;q=0,image/webp')).toEqual({ ...webp, cache: 'HIT' });
+      expect(await get('image/avif;q=0, */*')).toEqual({ vary: 'Accept', cache: 'HIT', body: 'variant for */*' });
+      // AVIF alone is its own entry: a client that did not name WebP is never sent the WebP fallback
+      expect(await get('image/avif')).toEqual({ vary: 'Accept', cache: 'MISS', body: 'variant for image/avif,*/*' });
+      // wildcards name no format
+      expect(await get('image/*')).toEqual({ vary: 'Accept', cache: 'HIT', body: 'variant for */*' });
+      expect(seen).toEqual(['image/avif,image/webp,*/*', 'image/webp,*/*', '*/*', 'image/avif,*/*']);
     });
   });
 });
