@@ -23,6 +23,8 @@ import { childEnv, runNode, ServerProcess } from './support/process.js';
 import { startS3, type TestS3 } from './support/s3.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
+/** What a worker's make-thumbnails job leaves in the bucket: each height in the original's format, WebP and AVIF. */
+const MADE = ['h200', 'h200.avif', 'h200.webp', 'h400', 'h400.avif', 'h400.webp', 'original'];
 const JOB_LOCK_MS = 2000;
 
 /**
@@ -232,9 +234,9 @@ describe('two API processes and a worker on one database, one Redis and one buck
       await until(
         'thumbnails in the bucket',
         () => objectsOf(image.id),
-        (k) => k.length === 3,
+        (k) => k.length === MADE.length,
       ),
-    ).toEqual(['h200', 'h400', 'original']);
+    ).toEqual(MADE);
     await workers[0]!.waitForOutput(new RegExp(`Job make-thumbnails \\{"imageId":"${image.id}"\\} done`));
     for (const api of apis) expect(api.process.output).not.toMatch(/Job make-thumbnails .* done/);
 
@@ -320,7 +322,7 @@ describe('two API processes and a worker on one database, one Redis and one buck
     expect(worker.child.exitCode).toBeNull(); // still busy with the running job
     proxy.release();
     expect(await exited).toBe(0);
-    expect(await objectsOf(running.id)).toEqual(['h200', 'h400', 'original']);
+    expect(await objectsOf(running.id)).toEqual(MADE);
     expect(await objectsOf(waiting.id)).toEqual(['original']);
     expect(worker.output).not.toContain(waiting.id);
     expect(await queue.getWaitingCount()).toBe(1);
@@ -330,9 +332,9 @@ describe('two API processes and a worker on one database, one Redis and one buck
       await until(
         'thumbnails made by the next worker',
         () => objectsOf(waiting.id),
-        (k) => k.length === 3,
+        (k) => k.length === MADE.length,
       ),
-    ).toEqual(['h200', 'h400', 'original']);
+    ).toEqual(MADE);
     await next.waitForOutput(new RegExp(`${waiting.id}"\\} done`));
   });
 
@@ -351,10 +353,10 @@ describe('two API processes and a worker on one database, one Redis and one buck
       await until(
         'thumbnails after the stall',
         () => objectsOf(image.id),
-        (k) => k.length === 3,
+        (k) => k.length === MADE.length,
         30_000,
       ),
-    ).toEqual(['h200', 'h400', 'original']);
+    ).toEqual(MADE);
     await rescuer.waitForOutput(new RegExp(`${image.id}"\\} done`));
     expect(await queue.getFailedCount()).toBe(1); // only the 'no-such-job' of the health test
   });
