@@ -55,7 +55,8 @@ describe('an upload slot lasts as long as its decode', () => {
   let token: string;
 
   beforeAll(async () => {
-    t = await bootApp({ env: { MAX_UPLOADS_PER_USER: '1' } });
+    // One upload in progress per user and none waiting: a second one is refused while the slot is held.
+    t = await bootApp({ env: { MAX_UPLOADS_PER_USER: '1', UPLOAD_QUEUE_PER_USER: '0' } });
     token = await t.login('slot', { tier: 'Premium' });
   });
   afterAll(() => t?.close());
