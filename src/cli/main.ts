@@ -9,15 +9,24 @@ const USAGE = `Usage:
 Creates the user, or updates the password (and tier and admin flag, when given) of an existing one.
 Tokens already issued to an existing user stay valid.
 
-${SET_TIER_USAGE}`;
+${SET_TIER_USAGE}
+
+  npm run cli -- placeholders
+
+Gives every image stored before placeholders existed its ThumbHash placeholder (one small decode each).`;
 
 export type Command =
   | { name: 'create-user'; input: ReturnType<typeof parseCreateUser> }
-  | { name: 'set-tier'; plan: ReturnType<typeof parseSetTier> };
+  | { name: 'set-tier'; plan: ReturnType<typeof parseSetTier> }
+  | { name: 'placeholders' };
 
 function parse(argv: string[]): Command | undefined {
   if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) return undefined;
   if (argv[0] === 'set-tier') return { name: 'set-tier', plan: parseSetTier(argv.slice(1)) };
+  if (argv[0] === 'placeholders') {
+    if (argv.length > 1) throw new UsageError('placeholders takes no arguments');
+    return { name: 'placeholders' };
+  }
   return { name: 'create-user', input: parseCreateUser(argv) };
 }
 

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Logger, Module } from '@nestjs/common';
+import { type DynamicModule, Logger, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createNestLogger } from '../observability/logging.js';
 import type { AppConfig } from '../config/config.js';
@@ -29,20 +29,31 @@ export async function run(configured: AppConfig, command: Command): Promise<stri
 }
 
 async function execute(config: AppConfig, command: Command): Promise<string> {
-  @Module({
-    imports: [ConfigModule.forRoot(config), DatabaseModule, SeedModule, UsersModule, TiersModule],
-  })
-  class CliModule {}
-  const app = await NestFactory.createApplicationContext(CliModule, { logger: ['error'], abortOnError: false });
+  const app = await NestFactory.createApplicationContext(await cliModule(config, command), {
+    logger: ['error'],
+    abortOnError: false,
+  });
   try {
     if (command.name === 'set-tier') {
       const { tier, heights, created } = await app.get(TiersService).setTier(command.plan);
       return describeTier(tier, heights, created);
     }
+    if (command.name === 'placeholders') return await (await import('./placeholders.command.js')).runPlaceholders(app);
     const { user, created } = await app.get(UsersService).upsert(command.input);
     const tier = await app.get(UsersService).tierName(user.tierId);
     return `${created ? 'Created' : 'Updated'} user ${user.username} (tier ${tier}${user.isAdmin ? ', admin' : ''})`;
   } finally {
     await app.close();
   }
+}
+
+/** What a command needs, and no more: storage and sharp are loaded only for the placeholders. */
+async function cliModule(config: AppConfig, command: Command): Promise<DynamicModule> {
+  @Module({})
+  class CliModule {}
+  const base = [ConfigModule.forRoot(config), DatabaseModule, SeedModule];
+  if (command.name === 'placeholders') {
+    return (await import('./placeholders.command.js')).placeholdersModule(CliModule, base);
+  }
+  return { module: CliModule, imports: [...base, UsersModule, TiersModule] };
 }

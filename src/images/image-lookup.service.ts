@@ -57,16 +57,6 @@ export class ImageLookup {
     for (const handler of this.deletedHandlers) handler(id);
   }
 
-  /** Stores an image's placeholder unless it has one (images from before placeholders, filled lazily). */
-  async fillPlaceholder(id: string, placeholder: string): Promise<void> {
-    await this.images
-      .createQueryBuilder()
-      .update()
-      .set({ placeholder })
-      .where('id = :id AND placeholder IS NULL', { id })
-      .execute();
-  }
-
   private async load(id: string): Promise<ImageRef | null> {
     const row = await this.images.findOne({ where: { id }, select: { id: true, ownerId: true, format: true } });
     return row && { id: row.id, ownerId: row.ownerId, format: row.format };

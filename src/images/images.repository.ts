@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
-import type { Repository } from 'typeorm';
+import { IsNull, type Repository } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import type { Cursor } from '../common/cursor.js';
 import { Image } from './image.entity.js';
@@ -31,5 +31,19 @@ export class ImagesRepository {
       after ? [ownerId, limit, after.createdAt, after.id] : [ownerId, limit],
     );
     return rows;
+  }
+
+  /** Up to `limit` ids of images without a placeholder, in id order after `after` (the backfill's batches). */
+  async withoutPlaceholder(limit: number, after?: string): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.images.query(
+      `SELECT id FROM images WHERE placeholder IS NULL ${after ? 'AND id > $2' : ''} ORDER BY id LIMIT $1`,
+      after ? [limit, after] : [limit],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /** Stores an image's placeholder unless it has one (images from before placeholders, filled lazily). */
+  async fillPlaceholder(id: string, placeholder: string): Promise<void> {
+    await this.images.update({ id, placeholder: IsNull() }, { placeholder });
   }
 }

@@ -10,6 +10,7 @@ import { PrincipalCache } from '../auth/principal-cache.service.js';
 import type { TierView } from '../tiers/tier-view.js';
 import { UsageService } from '../usage/usage.service.js';
 import { ImageLookup } from './image-lookup.service.js';
+import { ImagesRepository } from './images.repository.js';
 
 /** What an upload does about thumbnails, as decided by ThumbnailsService.forUpload. */
 export interface UploadThumbnails {
@@ -50,6 +51,7 @@ export class ThumbnailsService implements OnModuleInit {
     private readonly processor: ImageProcessor,
     private readonly jobs: JobQueue,
     private readonly lookup: ImageLookup,
+    private readonly rows: ImagesRepository,
     private readonly principals: PrincipalCache,
     config: AppConfig,
     private readonly usage: UsageService,
@@ -173,7 +175,7 @@ export class ThumbnailsService implements OnModuleInit {
       return false;
     }
     // Images from before placeholders get theirs from the first decode that comes their way.
-    await this.lookup.fillPlaceholder(imageId, placeholder);
+    await this.rows.fillPlaceholder(imageId, placeholder);
     return true;
   }
 
