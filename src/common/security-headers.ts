@@ -4,7 +4,6 @@ import { randomBytes } from 'node:crypto';
 
 /** The HTML pages: Swagger UI and the AdminJS panel. */
 const UI_PAGES = /^\/(api\/docs|admin)(\/|$|\?)/i;
-const MEDIA = /^\/media\//i;
 
 type NonceResponse = Response & { locals: { cspNonce?: string } };
 
@@ -16,16 +15,10 @@ type NonceResponse = Response & { locals: { cspNonce?: string } };
  *   load anything).
  * - Swagger UI and AdminJS pages: scripts from this origin only, plus (AdminJS) its inline bootstrap scripts,
  *   which get a per-response nonce; inline styles (both UIs set them), images from here, data: and blob:.
- * - /media: no CSP, and `Cross-Origin-Resource-Policy: cross-origin`, so that other sites can embed the
- *   images (what an image host is for); its other headers (nosniff, ETag, Cache-Control) are set by the
- *   serving code and left alone.
+ * - /media: see mediaSecurityHeaders.
  */
 export function securityHeaders(options: { https: boolean }): RequestHandler {
-  const common: HelmetOptions = {
-    xFrameOptions: { action: 'deny' },
-    strictTransportSecurity: options.https ? { maxAge: 31_536_000, includeSubDomains: false } : false,
-    referrerPolicy: { policy: 'no-referrer' },
-  };
+  const common = commonOptions(options);
   const api = helmet({
     ...common,
     contentSecurityPolicy: {
@@ -54,21 +47,45 @@ export function securityHeaders(options: { https: boolean }): RequestHandler {
       },
     },
   });
-  const media = helmet({
-    ...common,
-    contentSecurityPolicy: false,
-    crossOriginResourcePolicy: { policy: 'cross-origin' },
-  });
 
   return function securityHeaders(req: Request, res: Response, next: NextFunction) {
-    const path = req.originalUrl;
-    if (MEDIA.test(path)) return media(req, res, next);
-    if (!UI_PAGES.test(path)) return api(req, res, next);
+    if (!UI_PAGES.test(req.originalUrl)) return api(req, res, next);
     const nonce = randomBytes(16).toString('base64');
     (res as NonceResponse).locals.cspNonce = nonce;
     addNonceToInlineScripts(res, nonce);
     return pages(req, res, next);
   };
+}
+
+function commonOptions(options: { https: boolean }): HelmetOptions {
+  return {
+    xFrameOptions: { action: 'deny' },
+    strictTransportSecurity: options.https ? { maxAge: 31_536_000, includeSubDomains: false } : false,
+    referrerPolicy: { policy: 'no-referrer' },
+  };
+}
+
+/**
+ * The security headers of every `/media` answer, as a flat list of names and values: helmet's, with no CSP and
+ * `Cross-Origin-Resource-Policy: cross-origin`, so that other sites can embed the images (what an image host is
+ * for), and nosniff as everywhere. They never depend on the request, so helmet runs once, at start, into a
+ * recorder; the serving code sends them with its own (ETag, Cache-Control, ...) in one writeHead.
+ */
+export function mediaSecurityHeaders(options: { https: boolean }): readonly string[] {
+  const media = helmet({
+    ...commonOptions(options),
+    contentSecurityPolicy: false,
+    crossOriginResourcePolicy: { policy: 'cross-origin' },
+  });
+  const headers = new Map<string, string>();
+  const recorder = {
+    setHeader: (name: string, value: unknown) => headers.set(name, String(value)),
+    removeHeader: (name: string) => headers.delete(name),
+  };
+  let ran = false;
+  void media({} as Request, recorder as unknown as Response, () => (ran = true));
+  if (!ran) throw new Error('helmet did not finish synchronously');
+  return Object.freeze([...headers].flat());
 }
 
 /**

@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import type { AppConfig } from '../config/config.js';
 import { ExpiringLinkTokens } from './expiring-link-token.js';
 import { LinkExpiredError, LinkForgedError, LinkNotFoundError } from './link.errors.js';
@@ -43,6 +44,39 @@ describe('PermanentLinks', () => {
     expect(links.verify(IMAGE, '200', match![1])).toBe(true);
     expect(links.verify(IMAGE, '400', match![1])).toBe(false);
     expect(links.verify(LINK, '200', match![1])).toBe(false);
+  });
+});
+
+describe('PermanentLinks verification cache', () => {
+  const signerOf = (...secrets: string[]) => new LinkSigner(config(...secrets));
+
+  it('checks a known link without an HMAC, and never lets a forgery of it through', () => {
+    const signer = signerOf(NEW, OLD);
+    const links = new PermanentLinks(signer, config(NEW, OLD));
+    const signature = links.url(IMAGE, '200', 'jpeg').split('/')[5];
+    const verify = jest.spyOn(signer, 'verify');
+    expect(links.verify(IMAGE, '200', signature)).toBe(true);
+    expect(verify).not.toHaveBeenCalled(); // the signature listings made is the one compared
+    const flipped = (signature[0] === 'A' ? 'B' : 'A') + signature.slice(1);
+    expect(links.verify(IMAGE, '200', flipped)).toBe(false);
+    expect(links.verify(IMAGE, '200', `${signature}A`)).toBe(false);
+    expect(links.verify(IMAGE, '400', signature)).toBe(false);
+    expect(verify).toHaveBeenCalledTimes(3); // every forgery met the full check
+  });
+
+  it('verifies a link signed with an older secret, and caches only what verified', () => {
+    const signer = signerOf(NEW, OLD);
+    const links = new PermanentLinks(signer, config(NEW, OLD));
+    const forged = signerOf('a-third-secret-that-is-long-enough-0123456789').sign(`p:${IMAGE}:200`);
+    expect(links.verify(IMAGE, '200', forged)).toBe(false);
+    expect(links.verify(IMAGE, '200', forged)).toBe(false); // a refusal is never cached as a pass
+    const old = signerOf(OLD).sign(`p:${IMAGE}:200`);
+    expect(links.verify(IMAGE, '200', old)).toBe(true);
+    expect(links.verify(IMAGE, '200', old)).toBe(true);
+    const current = signerOf(NEW).sign(`p:${IMAGE}:200`);
+    const verify = jest.spyOn(signer, 'verify');
+    expect(links.verify(IMAGE, '200', current)).toBe(true); // cached by the first success
+    expect(verify).not.toHaveBeenCalled();
   });
 });
 

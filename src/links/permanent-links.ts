@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
+import { timingSafeEqual } from 'node:crypto';
 import { AppConfig } from '../config/config.js';
 import type { ImageFormat } from '../media/image-format.js';
 import type { Variant } from '../tiers/variant.js';
@@ -27,7 +28,22 @@ export class PermanentLinks {
     return `${this.config.publicUrl}${permanentMediaPath(imageId, signature, variant, format)}`;
   }
 
+  /**
+   * A link's signature is checked against the one this process already made for (image, variant) (listings
+   * and earlier requests fill the cache), in constant time and without an HMAC; otherwise against every
+   * secret. Only a link that verified fills the cache, so a forgery always meets the full check.
+   */
   verify(imageId: string, variant: string, signature: string): boolean {
-    return this.signer.verify(`p:${imageId}:${variant}`, signature);
+    const message = `p:${imageId}:${variant}`;
+    const known = this.signatures.get(message);
+    if (known !== undefined && sameSignature(known, signature)) return true;
+    if (!this.signer.verify(message, signature)) return false;
+    if (known === undefined) this.signatures.set(message, this.signer.sign(message));
+    return true;
   }
+}
+
+/** Constant-time comparison of two signature strings (their length is public: it is fixed). */
+function sameSignature(known: string, given: string): boolean {
+  return known.length === given.length && timingSafeEqual(Buffer.from(known), Buffer.from(given));
 }

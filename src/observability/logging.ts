@@ -13,6 +13,17 @@ const PINO_LEVELS: Record<LogLevel, Level> = {
 };
 
 /**
+ * Lines are written asynchronously (pino's default): a request does not wait for a write(2) of its own line.
+ * While one write is in flight the next lines gather and go out together, so under load a syscall carries many
+ * lines and when idle each line leaves at once. A write is never longer than PIPE_BUF and holds whole lines, so
+ * the lines of several cluster workers sharing one stdout pipe never interleave mid-line. pino flushes what is
+ * left synchronously on exit. If stdout stops being read, at most LOG_BUFFER_LIMIT bytes wait and later lines
+ * are dropped rather than growing memory or stalling requests.
+ */
+const PIPE_BUF = 4096;
+const LOG_BUFFER_LIMIT = 8 * 1024 * 1024;
+
+/**
  * The process's pino logger: JSON lines with NODE_ENV=production (and in tests), readable single lines in
  * development. LOG_LEVEL keeps Nest's names (log = info, verbose = trace). Request lines are written at
  * info, so tests (LOG_LEVEL=error) stay quiet unless told otherwise.
@@ -28,7 +39,7 @@ export function createPino(config: AppConfig, destination?: DestinationStream): 
           translateTime: 'SYS:HH:MM:ss.l',
           ignore: 'pid,hostname',
         })
-      : pino.destination({ dest: 1, sync: true }));
+      : pino.destination({ dest: 1, sync: false, maxWrite: PIPE_BUF, maxLength: LOG_BUFFER_LIMIT }));
   return pino(
     {
       level: PINO_LEVELS[config.logLevel],

@@ -1,4 +1,5 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Logger as Pino } from 'pino';
 import type { Metrics } from './metrics.js';
@@ -12,7 +13,11 @@ const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
  * one log line (method, redacted path, status, duration, request id) and the request duration metric.
  * `outside` labels and redacts the requests answered ahead of the router (the /media links).
  */
-export function requestObserver(logger: Pino, metrics: Metrics, outside: OutsideRouterLabels) {
+export function requestObserver(
+  logger: Pino,
+  metrics: Metrics,
+  outside: OutsideRouterLabels,
+): { middleware: RequestHandler; observe: (req: ObservedRequest, res: ServerResponse) => string } {
   // One histogram child per label set (a few dozen: methods × route templates × status classes), so a request
   // observes its duration without prom-client hashing and checking a new label object every time.
   const durations = new Map<string, { observe(seconds: number): void }>();
@@ -25,28 +30,29 @@ export function requestObserver(logger: Pino, metrics: Metrics, outside: Outside
     }
     return child;
   };
-  return function requestObserver(req: Request, res: Response, next: NextFunction): void {
+  /**
+   * Starts observing a request: gives it its id (returned: the caller sends it as X-Request-Id) and writes its
+   * line and metric when the response closes (Node emits `close` after `finish` too, and alone on an abort).
+   */
+  const observe = (req: ObservedRequest, res: ServerResponse): string => {
     const started = process.hrtime.bigint();
     const id = acceptedRequestId(req.headers['x-request-id']) ?? randomUUID();
-    (req as { id?: string }).id = id;
-    res.setHeader('X-Request-Id', id);
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
+    (req as { id?: unknown }).id = id;
+    const url = (req.originalUrl ??= req.url ?? '');
+    res.once('close', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       // A client that went away before the response ended: logged as such, not counted as a status.
       const aborted = !res.writableFinished;
       const status = res.statusCode;
-      const route = routeLabel(req, outside);
+      const route = routeLabel(req as Request, outside);
       const statusClass = aborted
         ? 'aborted'
         : (STATUS_CLASSES[Math.floor(status / 100)] ?? `${Math.floor(status / 100)}xx`);
-      durationOf(req.method, route, statusClass).observe(seconds);
+      durationOf(req.method ?? '', route, statusClass).observe(seconds);
       if (route === '/api/images' && req.method === 'POST' && !aborted) {
         metrics.uploads.inc({ outcome: status === 201 ? 'stored' : 'rejected', status: String(status) });
       }
-      const path = outside.redact(req.originalUrl);
+      const path = outside.redact(url);
       const durationMs = Math.round(seconds * 1e5) / 100;
       const line = { requestId: id, method: req.method, path, status, durationMs, ...(aborted && { aborted }) };
       const message = `${req.method} ${path} ${aborted ? 'aborted' : status} ${durationMs}ms`;
@@ -54,9 +60,15 @@ export function requestObserver(logger: Pino, metrics: Metrics, outside: Outside
       if (status >= 500 && status !== 503) logger.error(line, message);
       else if (status === 503) logger.warn(line, message);
       else logger.info(line, message);
-    };
-    res.once('finish', finish);
-    res.once('close', finish);
+    });
+    return id;
+  };
+  const middleware = function requestObserver(req: Request, res: Response, next: NextFunction): void {
+    res.setHeader('X-Request-Id', observe(req, res));
     next();
   };
+  return { middleware, observe };
 }
+
+/** A request as the observer sees it: Express's, or a bare node:http one (the `/media` links). */
+type ObservedRequest = IncomingMessage & { originalUrl?: string };

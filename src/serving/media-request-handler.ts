@@ -6,8 +6,11 @@ import { isExpiringLink, isMediaUrl, mediaLinkParts } from '../links/media-url.j
 import { writeServed } from './served-file.js';
 import { ServingService } from './serving.service.js';
 
-/** Runs on every link request before it is answered (request id, security headers, logging, metrics). */
-export type RequestHook = (req: IncomingMessage, res: ServerResponse) => void;
+/**
+ * Runs on every link request before it is answered (request id, logging, metrics) and gives the headers every
+ * answer to it carries (X-Request-Id, the security headers), as a flat list of names and values.
+ */
+export type RequestHook = (req: IncomingMessage, res: ServerResponse) => readonly string[];
 
 /**
  * The one entry point for `/media/...`: straight from node:http, ahead of Express and Nest's router. Every
@@ -17,30 +20,31 @@ export type RequestHook = (req: IncomingMessage, res: ServerResponse) => void;
  */
 export function mediaRequestHandler(
   serving: ServingService,
-  hook: RequestHook = () => undefined,
+  hook: RequestHook = () => [],
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
   const logger = new Logger('Media');
-  const fail = (res: ServerResponse, error: unknown) => {
+  const fail = (res: ServerResponse, head: readonly string[], error: unknown) => {
     if (!(error instanceof DomainError) && !isClientError(error)) {
       logger.error(error instanceof Error ? (error.stack ?? error) : error);
     }
     if (res.headersSent) return void res.destroy();
+    for (let i = 0; i < head.length; i += 2) res.setHeader(head[i], head[i + 1]);
     writeErrorAnswer(res, errorAnswer(error));
   };
   return (req, res) => {
     const url = req.url ?? '';
     if (!isMediaUrl(url)) return false;
-    hook(req, res);
+    const head = hook(req, res);
     let parts: string[] | undefined;
     try {
       parts = req.method === 'GET' || req.method === 'HEAD' ? mediaLinkParts(url) : undefined;
     } catch {
-      fail(res, new BadEncoding());
+      fail(res, head, new BadEncoding());
       return true;
     }
     if (!parts) {
       // What Nest's router answered for a path no route matched.
-      fail(res, new NotFoundException(`Cannot ${req.method} ${url}`));
+      fail(res, head, new NotFoundException(`Cannot ${req.method} ${url}`));
       return true;
     }
     const ifNoneMatch = req.headers['if-none-match'];
@@ -48,7 +52,7 @@ export function mediaRequestHandler(
     const served = isExpiringLink(parts)
       ? serving.expiring(parts[3], parts[4], ifNoneMatch, accept)
       : serving.permanent(parts[2], parts[3], parts[4], ifNoneMatch, accept);
-    served.then((file) => writeServed(res, file)).catch((error: unknown) => fail(res, error));
+    served.then((file) => writeServed(res, file, head)).catch((error: unknown) => fail(res, head, error));
     return true;
   };
 }

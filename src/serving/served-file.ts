@@ -18,28 +18,25 @@ export interface ServedFile {
 }
 
 /**
- * The one exit for every file: Content-Type, Content-Length, ETag, Cache-Control, nosniff, then the bytes.
- * Plain node:http, so a Nest controller and a bare request handler write the same response.
+ * The one exit for every file: `head` (the caller's headers: request id, security headers with nosniff) then
+ * ETag, Cache-Control, Expires, Vary, Content-Type and Content-Length, then the bytes. Plain node:http, and
+ * every header in one writeHead of a flat list: Node then skips its per-response header object.
  */
-export async function writeServed(res: ServerResponse, served: ServedFile): Promise<void> {
-  res.statusCode = served.status;
-  res.setHeader('ETag', served.etag);
-  res.setHeader('Cache-Control', served.cacheControl);
-  if (served.expires) res.setHeader('Expires', served.expires);
-  if (served.vary) res.setHeader('Vary', served.vary);
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  if (served.body) {
-    res.setHeader('Content-Type', served.contentType);
-    res.setHeader('Content-Length', served.body.length);
+export async function writeServed(
+  res: ServerResponse,
+  served: ServedFile,
+  head: readonly string[] = [],
+): Promise<void> {
+  const headers = [...head, 'ETag', served.etag, 'Cache-Control', served.cacheControl];
+  if (served.expires) headers.push('Expires', served.expires);
+  if (served.vary) headers.push('Vary', served.vary);
+  const size = served.body?.length ?? served.object?.size;
+  if (size !== undefined) headers.push('Content-Type', served.contentType, 'Content-Length', String(size));
+  res.writeHead(served.status, headers);
+  if (!served.object) {
     res.end(served.body);
     return;
   }
-  if (!served.object) {
-    res.end();
-    return;
-  }
-  res.setHeader('Content-Type', served.contentType);
-  res.setHeader('Content-Length', served.object.size);
   // A client that goes away mid-file is not an error of ours: just stop reading.
   await pipeline(served.object.stream, res).catch(() => res.destroy());
 }
