@@ -5,13 +5,11 @@
 // is written to the repository.
 // Usage: npm run bench:formats [-- --quick]   (SKIMAGE_DATA=folder to read the photographs elsewhere)
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { ImageProcessor } from '../dist/media/image-processor.js';
-import { freePort, stop } from './lib/proc.mjs';
+import { productionServerEnv, spawnServer, stop } from './lib/proc.mjs';
 import { requireWrk, wrk } from './lib/wrk.mjs';
 
 const quick = process.argv.includes('--quick');
@@ -84,23 +82,8 @@ for (const [label, total] of Object.entries(cpu))
   cpuTable.push(`| ${label} | ${(total / originals.length).toFixed(0)} |`);
 
 // ---- serving req/s per format: one kept 200 px thumbnail, permanent link, Accept per format ----
-const dataDir = mkdtempSync(join(tmpdir(), 'image-api-bench-formats-'));
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
-const env = {
-  ...process.env,
-  JWT_SECRET: randomBytes(32).toString('base64url'),
-  LINK_SECRET: randomBytes(32).toString('base64url'),
-  DATA_DIR: dataDir,
-  PORT: String(port),
-  PUBLIC_URL: base,
-  NODE_ENV: 'production',
-  LOG_LEVEL: 'warn',
-  WEB_CONCURRENCY: '1',
-  MALLOC_ARENA_MAX: '2',
-};
-for (const key of ['DATABASE_URL', 'REDIS_URL', 'STORAGE', 'NODE_OPTIONS', 'THUMBNAIL_FORMATS']) delete env[key];
-const server = spawn(process.execPath, ['dist/main.js'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+const { env, dataDir, base } = await productionServerEnv('image-api-bench-formats');
+const server = spawnServer(env, join(dataDir, 'server.log'));
 const serving = ['| Accept | served | bytes | req/s | p50 / p99 ms |', '|---|---|---|---|---|'];
 try {
   for (
@@ -149,8 +132,7 @@ try {
   const rounds = quick ? 1 : 3;
   const seconds = quick ? 2 : 5;
   const results = Object.fromEntries(Object.keys(accepts).map((k) => [k, []]));
-  for (const [label, accept] of Object.entries(accepts))
-    await wrk(url, { seconds: 1, headers: accept ? { accept } : {} }); // warm-up
+  for (const accept of Object.values(accepts)) await wrk(url, { seconds: 1, headers: accept ? { accept } : {} }); // warm-up
   for (let round = 0; round < rounds; round++) {
     for (const [label, accept] of Object.entries(accepts))
       results[label].push(await wrk(url, { seconds, headers: accept ? { accept } : {} }));

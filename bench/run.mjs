@@ -2,15 +2,27 @@
 // `npm start` starts it) against bare-platform baselines on the same machine, in the same run, interleaved.
 // Load comes from wrk (never the bottleneck); uploads from client processes. See bench/README.md.
 // Usage: npm run bench [-- --quick] [-- --million]
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import pg from 'pg';
 import sharp from 'sharp';
-import { cpuMs, freePort, peakMiB, resetPeak, rssMiB, runNodeJson, startNodeServer, stop } from './lib/proc.mjs';
+import {
+  cpuMs,
+  freePort,
+  peakMiB,
+  productionServerEnv,
+  requestLines,
+  resetPeak,
+  rssMiB,
+  runNodeJson,
+  spawnServer,
+  startNodeServer,
+  stop,
+} from './lib/proc.mjs';
 import { hasNginx, startNginx } from './lib/nginx.mjs';
 import { requireWrk, sideBySide } from './lib/wrk.mjs';
 
@@ -29,26 +41,9 @@ const only = process.argv
   .split(',');
 const runs = (section) => !only || only.includes(section);
 
-const dataDir = mkdtempSync(join(tmpdir(), 'image-api-bench-'));
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
-const secrets = {
-  JWT_SECRET: randomBytes(32).toString('base64url'),
-  LINK_SECRET: randomBytes(32).toString('base64url'),
-};
-const env = {
-  ...process.env,
-  ...secrets,
-  DATA_DIR: dataDir,
-  PORT: String(port),
-  PUBLIC_URL: base,
-  NODE_ENV: 'production',
-  LOG_LEVEL: 'warn',
-  ACCESS_TOKEN_TTL: '86400',
-  MALLOC_ARENA_MAX: '2', // as `npm start` and the Docker image run it
-  WEB_CONCURRENCY: '1', // one process: the ratios below are per process (the cluster has a row of its own)
-};
-for (const key of ['DATABASE_URL', 'REDIS_URL', 'STORAGE', 'NODE_OPTIONS']) delete env[key];
+// One process (WEB_CONCURRENCY=1): the ratios below are per process (the cluster has a row of its own).
+const { env, dataDir, base } = await productionServerEnv('image-api-bench');
+const serverLog = join(dataDir, 'server.log');
 
 const log = (message) => console.error(`bench: ${message}`);
 // The bench's own requests (set-up and checks). A kept-alive socket the server has just closed after its idle
@@ -104,7 +99,7 @@ async function waitForHealth(url, child) {
   }
 }
 
-const server = spawn(process.execPath, ['dist/main.js'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+const server = spawnServer(env, serverLog);
 children.push(server);
 try {
   await waitForHealth(base, server);
@@ -340,10 +335,10 @@ try {
     // ---- every core: the same listing from WEB_CONCURRENCY=2 (a second server on this DATA_DIR and its database)
     const clusterPort = await freePort();
     const clusterBase = `http://127.0.0.1:${clusterPort}`;
-    const cluster = spawn(process.execPath, ['dist/main.js'], {
-      env: { ...env, WEB_CONCURRENCY: '2', PORT: String(clusterPort), PUBLIC_URL: base },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    const cluster = spawnServer(
+      { ...env, WEB_CONCURRENCY: '2', PORT: String(clusterPort), PUBLIC_URL: base },
+      join(dataDir, 'cluster.log'),
+    );
     children.push(cluster);
     await waitForHealth(clusterBase, cluster);
     await new Promise((r) => setTimeout(r, 3000)); // the second worker, too
@@ -399,5 +394,7 @@ try {
   for (const note of notes) console.log(`note: ${note}`);
 } finally {
   for (const child of children.reverse()) await stop(child, child === server ? 'SIGINT' : 'SIGTERM');
+  // The server logged as in production (LOG_LEVEL=log): one line per request, all of wrk's included.
+  console.log(`note: ${requestLines(serverLog)} request lines in the one-process server's log`);
   rmSync(dataDir, { recursive: true, force: true });
 }

@@ -5,12 +5,11 @@
 // WEB_CONCURRENCY (default 1 here) and NODE_OPTIONS from the environment reach the server.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import sharp from 'sharp';
-import { freePort, rssMiB, stop } from './lib/proc.mjs';
+import { productionServerEnv, requestLines, rssMiB, spawnServer, stop } from './lib/proc.mjs';
 import { requireWrk } from './lib/wrk.mjs';
 
 requireWrk();
@@ -26,25 +25,14 @@ const request = (url, init) =>
     error.cause?.code === 'UND_ERR_SOCKET' ? fetch(url, init) : Promise.reject(error),
   );
 
-const dataDir = mkdtempSync(join(tmpdir(), 'image-api-soak-'));
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
-const env = {
-  ...process.env,
-  JWT_SECRET: randomBytes(32).toString('base64url'),
-  LINK_SECRET: randomBytes(32).toString('base64url'),
-  DATA_DIR: dataDir,
-  PORT: String(port),
-  PUBLIC_URL: base,
-  NODE_ENV: 'production',
-  LOG_LEVEL: process.env.LOG_LEVEL ?? 'log', // a request line per request, as in production
-  ACCESS_TOKEN_TTL: '86400',
-  MALLOC_ARENA_MAX: '2',
+// WEB_CONCURRENCY and NODE_OPTIONS from the caller's environment reach the server (the cluster, V8 flags).
+const { env, dataDir, base } = await productionServerEnv('image-api-soak', {
   WEB_CONCURRENCY: process.env.WEB_CONCURRENCY ?? '1',
-};
-for (const key of ['DATABASE_URL', 'REDIS_URL', 'STORAGE']) delete env[key];
-
-const server = spawn(process.execPath, ['dist/main.js'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  ...(process.env.NODE_OPTIONS && { NODE_OPTIONS: process.env.NODE_OPTIONS }),
+  ...(process.env.LOG_LEVEL && { LOG_LEVEL: process.env.LOG_LEVEL }),
+});
+const serverLog = join(dataDir, 'server.log');
+const server = spawnServer(env, serverLog);
 /** The server's processes: the primary and its workers (never the embedded PostgreSQL, which is no child). */
 const serverPids = () => {
   const pid = server.pid;
@@ -166,5 +154,6 @@ try {
 } finally {
   clearInterval(sampler);
   await stop(server, 'SIGTERM');
+  console.log(`request lines in the server's log: ${requestLines(serverLog)}`);
   rmSync(dataDir, { recursive: true, force: true });
 }

@@ -1,8 +1,11 @@
 // Processes of the bench: the servers under test, baseline servers and clients, and their memory.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** A free port from the OS (never a guess in the client port range: STACK.md trap 14). */
 export async function freePort() {
@@ -61,3 +64,48 @@ export function cpuMs(pid) {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
 }
 const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+/**
+ * The server under test as `npm start` runs it in production: a fresh temp DATA_DIR (embedded PostgreSQL, local
+ * storage), new secrets, a free port, NODE_ENV=production, MALLOC_ARENA_MAX=2 and a request line per request
+ * (LOG_LEVEL=log, the default). No DATABASE_URL, REDIS_URL, STORAGE, NODE_OPTIONS or THUMBNAIL_FORMATS from the
+ * caller's shell; `overrides` sets what a bench varies (WEB_CONCURRENCY, ...).
+ */
+export async function productionServerEnv(prefix, overrides = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env = {
+    ...process.env,
+    JWT_SECRET: randomBytes(32).toString('base64url'),
+    LINK_SECRET: randomBytes(32).toString('base64url'),
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    PUBLIC_URL: base,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'log',
+    ACCESS_TOKEN_TTL: '86400',
+    MALLOC_ARENA_MAX: '2',
+    WEB_CONCURRENCY: '1',
+  };
+  for (const key of ['DATABASE_URL', 'REDIS_URL', 'STORAGE', 'NODE_OPTIONS', 'THUMBNAIL_FORMATS']) delete env[key];
+  return { env: { ...env, ...overrides }, dataDir, port, base };
+}
+
+/**
+ * Starts `node dist/main.js` with `env`; its stdout (the JSON log, one line per request) goes to `logFile`, as
+ * with `npm start > server.log`, so that logging costs what it costs in production and can be counted.
+ */
+export function spawnServer(env, logFile) {
+  const out = openSync(logFile, 'a');
+  const child = spawn(process.execPath, ['dist/main.js'], { env, stdio: ['ignore', out, 'inherit'] });
+  closeSync(out);
+  return child;
+}
+
+/** Request lines in a server's log (the JSON lines with a requestId and a status). */
+export function requestLines(logFile) {
+  return readFileSync(logFile, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"requestId"') && l.includes('"status"')).length;
+}
