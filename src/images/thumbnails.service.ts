@@ -160,7 +160,9 @@ export class ThumbnailsService implements OnModuleInit {
     if (!original) return false;
     const heights = [...new Set(missing.map(([height]) => height))];
     const formats = [...new Set(missing.map(([, as]) => as))];
-    const { thumbnails, placeholder } = await this.processor.thumbnails(original, heights, formats);
+    // Only formats nobody waits for (AVIF): the decode gate runs it in a lull between uploads.
+    const background = formats.every((as) => this.background.includes(as as ExtraFormat));
+    const { thumbnails, placeholder } = await this.processor.thumbnails(original, heights, formats, { background });
     const kept = thumbnails.filter((t) => missing.some(([height, as]) => height === t.height && as === t.format));
     for (const t of kept) {
       const key = keyOf(imageId, t.height, format, t.format);

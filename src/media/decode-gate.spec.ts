@@ -95,4 +95,40 @@ describe('DecodeGate', () => {
     await Promise.all(runs);
     await expect(gate.run(1, async () => 'now')).resolves.toBe('now');
   });
+
+  it('starts background work only when no foreground work runs or waits, and never refuses it', async () => {
+    const gate = new DecodeGate(2, 1000, 1);
+    const started: string[] = [];
+    const piece = (name: string) => {
+      const p = held();
+      return { ...p, work: () => (started.push(name), p.work()) };
+    };
+    const upload1 = piece('upload1');
+    const avif1 = piece('avif1');
+    const avif2 = piece('avif2');
+    const runs = [gate.run(1, upload1.work), gate.run(1, avif1.work, { background: true })];
+    runs.push(gate.run(1, avif2.work, { background: true })); // beyond maxWaiting: background is not counted
+    await tick();
+    expect(started).toEqual(['upload1']); // a slot is free, but an upload runs
+    expect(gate.waitingInBackground).toBe(2);
+    upload1.release();
+    await tick();
+    expect(started).toEqual(['upload1', 'avif1', 'avif2']); // the lull: both slots
+    // Foreground that arrives meanwhile takes the next free slot before any more background.
+    const avif3 = piece('avif3');
+    const upload2 = piece('upload2');
+    runs.push(gate.run(1, avif3.work, { background: true }), gate.run(1, upload2.work));
+    avif1.release();
+    await tick();
+    expect(started.slice(3)).toEqual(['upload2']);
+    avif2.release();
+    await tick();
+    expect(started.slice(4)).toEqual([]); // upload2 still runs: avif3 waits though a slot is free
+    upload2.release();
+    await tick();
+    expect(started.slice(4)).toEqual(['avif3']);
+    avif3.release();
+    await Promise.all(runs);
+    expect(gate.active).toEqual({ count: 0, bytes: 0 });
+  });
 });

@@ -46,8 +46,6 @@ export interface MadeThumbnails {
 
 /** Longest side over shortest side: beyond it the decoder's per-row work dwarfs the pixels (a 1×50,000,000 PNG). */
 export const MAX_ASPECT_RATIO = 200;
-/** Decodes that may wait behind the running ones, per process; more get 503 with Retry-After. */
-export const DECODE_QUEUE_LENGTH = 16;
 
 const mb = (bytes: number) => `${Math.ceil(bytes / 1e6)} MB`;
 
@@ -75,7 +73,10 @@ export class ImageProcessor {
   constructor(config: AppConfig) {
     this.maxInputPixels = config.maxInputPixels;
     this.budget = decodeBudget(config.maxInputPixels);
-    this.gate = new DecodeGate(Math.min(4, Math.max(1, availableParallelism())), this.budget, DECODE_QUEUE_LENGTH);
+    // Decodes that may wait behind the running ones (more get 503 with Retry-After): as many as uploads may be in
+    // progress in this process, so that an upload the edge let in is never turned away here.
+    const slots = Math.min(4, Math.max(1, availableParallelism()));
+    this.gate = new DecodeGate(slots, this.budget, config.maxUploadsInProgress);
   }
 
   /**
@@ -124,12 +125,13 @@ export class ImageProcessor {
    * Thumbnails `heights` pixels high (never enlarged), width in proportion, EXIF orientation applied,
    * metadata stripped, in each of `formats` (alpha kept where the format has it), and the placeholder, from a
    * stored original. The original is decoded once, straight to the largest height (JPEG shrink-on-load), and
-   * every thumbnail is made from that.
+   * every thumbnail is made from that. `background`: nobody waits for it (see DecodeGate).
    */
   async thumbnails(
     original: Buffer,
     heights: readonly number[],
     formats: readonly ThumbnailFormat[],
+    { background = false } = {},
   ): Promise<MadeThumbnails> {
     const input = () =>
       sharp(original, { limitInputPixels: this.maxInputPixels, failOn: 'none' })
@@ -138,10 +140,11 @@ export class ImageProcessor {
     const metadata = await sharp(original, { limitInputPixels: this.maxInputPixels }).metadata(); // header only
     if (metadata.format === 'jpeg') this.checkScans(original); // kept before this check existed
     const oriented = metadata.autoOrient ?? { width: metadata.width, height: metadata.height };
-    return this.gate.run(this.weight(metadata, oriented, heights), async () => {
+    const work = async () => {
       const top = await this.toLargest(input(), heights).raw().toBuffer({ resolveWithObject: true });
       return this.fromPixels(top, oriented, heights, formats);
-    });
+    };
+    return this.gate.run(this.weight(metadata, oriented, heights), work, { background });
   }
 
   /** The header, checked: readable as `kind`, at most MAX_INPUT_PIXELS pixels, decodable within the budget. */
