@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import sharp from 'sharp';
-import { productionServerEnv, requestLines, rssMiB, spawnServer, stop } from './lib/proc.mjs';
+import { productionServerEnv, requestStatuses, rssMiB, spawnServer, stop } from './lib/proc.mjs';
 import { requireWrk } from './lib/wrk.mjs';
 
 requireWrk();
@@ -154,6 +154,6 @@ try {
 } finally {
   clearInterval(sampler);
   await stop(server, 'SIGTERM');
-  console.log(`request lines in the server's log: ${requestLines(serverLog)}`);
+  console.log(`request lines in the server's log, by status: ${JSON.stringify(requestStatuses(serverLog))}`);
   rmSync(dataDir, { recursive: true, force: true });
 }

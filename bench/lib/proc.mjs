@@ -103,9 +103,15 @@ export function spawnServer(env, logFile) {
   return child;
 }
 
-/** Request lines in a server's log (the JSON lines with a requestId and a status). */
-export function requestLines(logFile) {
-  return readFileSync(logFile, 'utf8')
-    .split('\n')
-    .filter((l) => l.includes('"requestId"') && l.includes('"status"')).length;
+/** Request lines in a server's log (JSON lines with a requestId and a status), counted by status. */
+export function requestStatuses(logFile) {
+  const counts = {};
+  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+    const status = /"requestId":.*"status":(\d+)/.exec(line)?.[1];
+    if (status) counts[status] = (counts[status] ?? 0) + 1;
+  }
+  return counts;
 }
+
+/** How many request lines a server's log holds. */
+export const requestLines = (logFile) => Object.values(requestStatuses(logFile)).reduce((a, b) => a + b, 0);
