@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import sharp from 'sharp';
-import { productionServerEnv, requestStatuses, rssMiB, spawnServer, stop } from './lib/proc.mjs';
+import { productionServerEnv, requestLog, requestStatuses, rssMiB, spawnServer, stop } from './lib/proc.mjs';
 import { requireWrk } from './lib/wrk.mjs';
 
 requireWrk();
@@ -154,6 +154,21 @@ try {
 } finally {
   clearInterval(sampler);
   await stop(server, 'SIGTERM');
+  // The server's own view, from its request lines: where the time goes, per kind of request.
+  const lines = requestLog(serverLog);
   console.log(`request lines in the server's log, by status: ${JSON.stringify(requestStatuses(serverLog))}`);
+  const kinds = {
+    'thumbnail links': (l) => l.path.startsWith('/media/'),
+    'list pages': (l) => l.method === 'GET' && l.path.startsWith('/api/images'),
+    uploads: (l) => l.method === 'POST' && l.path === '/api/images',
+  };
+  for (const [kind, test] of Object.entries(kinds)) {
+    const ms = lines
+      .filter(test)
+      .map((l) => l.durationMs)
+      .sort((a, b) => a - b);
+    const at = (q) => ms[Math.min(ms.length - 1, Math.floor(q * ms.length))]?.toFixed(1);
+    console.log(`server time, ${kind}: ${ms.length} requests, p50 ${at(0.5)} ms, p99 ${at(0.99)} ms`);
+  }
   rmSync(dataDir, { recursive: true, force: true });
 }

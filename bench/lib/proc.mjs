@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,15 +103,21 @@ export function spawnServer(env, logFile) {
   return child;
 }
 
-/** Request lines in a server's log (JSON lines with a requestId and a status), counted by status. */
+/** The request lines of a server's log (JSON lines with a requestId): method, path, status, durationMs. */
+export function requestLog(logFile) {
+  if (!existsSync(logFile)) return [];
+  return readFileSync(logFile, 'utf8')
+    .split('\n')
+    .filter((line) => line.includes('"requestId"') && line.includes('"status"'))
+    .map((line) => JSON.parse(line));
+}
+
+/** Request lines counted by status. */
 export function requestStatuses(logFile) {
   const counts = {};
-  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
-    const status = /"requestId":.*"status":(\d+)/.exec(line)?.[1];
-    if (status) counts[status] = (counts[status] ?? 0) + 1;
-  }
+  for (const { status } of requestLog(logFile)) counts[status] = (counts[status] ?? 0) + 1;
   return counts;
 }
 
 /** How many request lines a server's log holds. */
-export const requestLines = (logFile) => Object.values(requestStatuses(logFile)).reduce((a, b) => a + b, 0);
+export const requestLines = (logFile) => requestLog(logFile).length;
