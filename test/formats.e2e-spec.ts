@@ -259,3 +259,43 @@ describe('thumbnail formats', () => {
     }
   });
 });
+
+/** THUMBNAIL_FORMATS on a running server: only the formats it names are made, offered and served. */
+describe.each([
+  { formats: 'webp', made: ['h200', 'h200.webp', 'h400', 'h400.webp', 'original'], chrome: 'image/webp' },
+  { formats: 'none', made: ['h200', 'h400', 'original'], chrome: 'image/jpeg' },
+])('THUMBNAIL_FORMATS=$formats', ({ formats, made, chrome }) => {
+  let t: TestApp;
+  let token: string;
+
+  beforeAll(async () => {
+    t = await bootApp({ env: { THUMBNAIL_FORMATS: formats } });
+    token = await t.login(`formats-${formats}`, { tier: 'Premium' });
+  });
+  afterAll(() => t.close());
+
+  it('makes and serves only those formats, negotiated as before', async () => {
+    const res = await t
+      .http()
+      .post('/api/images')
+      .auth(token, { type: 'bearer' })
+      .attach('file', await fixtures.jpeg(800, 600), 'x.jpg')
+      .expect(201);
+    const image = res.body as ImageBody;
+    const url = image.links.thumbnails.find((l) => l.height === 200)!.url;
+    for (const [accept, type] of [
+      [CHROME, chrome],
+      ['image/avif', 'image/jpeg'], // AVIF is not made here: the original's format, never a 406
+      ['*/*', 'image/jpeg'],
+    ]) {
+      const answer = await fetch(url, { headers: { accept } });
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get('content-type')).toBe(type);
+      expect(answer.headers.get('vary')).toBe('Accept');
+      expect(answer.headers.get('cache-control')).toBe('public, max-age=300'); // nothing better is coming
+      await answer.arrayBuffer();
+    }
+    await t.app.get(JobQueue).drain();
+    expect(readdirSync(join(t.config.dataDir, 'files', 'images', image.id)).sort()).toEqual(made);
+  });
+});
