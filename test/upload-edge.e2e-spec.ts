@@ -3,6 +3,8 @@ import { readdirSync, watch } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { PrincipalCache } from '../src/auth/principal-cache.service.js';
+import { TiersService } from '../src/tiers/tiers.service.js';
 import { bootApp, type TestApp } from './support/app.js';
 import * as fixtures from './support/images.js';
 
@@ -172,6 +174,68 @@ describe('the upload edge: what a slow, stalled or oversized client costs', () =
       expect(serverSide!.bytesRead).toBeLessThan(100 * MiB);
       expect(sent).toBeGreaterThan(serverSide!.bytesRead);
       await eventually('spool empty', () => spoolFiles().length === 0);
+    });
+  });
+
+  describe('a chunked upload over the tier’s maxUploadBytes (issue 20)', () => {
+    const LIMIT = 64 * 1024;
+    const TIER_413 = {
+      statusCode: 413,
+      error: 'Payload Too Large',
+      message: "The file is larger than your tier's limit of 64 KiB (65536 bytes) per upload",
+    };
+    let small: string;
+    beforeAll(async () => {
+      await t.app.get(TiersService).setTier({ name: 'Small', heights: [200], limits: { maxUploadBytes: LIMIT } });
+      await t.app.get(PrincipalCache).settled();
+      small = await t.login('small-chunked', { tier: 'Small' });
+    });
+
+    it('is answered 413 naming the tier’s limit once the counted bytes pass it, not after the server’s 20 MiB', async () => {
+      const server = t.app.getHttpServer();
+      let serverSide: Socket | undefined;
+      const onConnection = (socket: Socket) => (serverSide ??= socket);
+      server.on('connection', onConnection);
+      const raw = await open(t.baseUrl);
+      server.off('connection', onConnection);
+      const created: string[] = [];
+      const watcher = watch(join(t.config.dataDir, 'uploads'), (_event, name) => created.push(String(name)));
+      raw.socket.write(uploadHead(small, 'Transfer-Encoding: chunked\r\n') + chunk(FILE_PART).toString('latin1'));
+      const block = chunk(Buffer.alloc(16 * 1024, 7));
+      let sent = 0;
+      while (sent < 100 * MiB && !raw.closed() && !raw.socket.destroyed) {
+        const ok = raw.socket.write(block);
+        sent += block.length;
+        if (!ok) await Promise.race([once(raw.socket, 'drain'), once(raw.socket, 'close')]).catch(() => undefined);
+      }
+      await eventually('the server closing the connection', () => raw.closed());
+      watcher.close();
+      expect(raw.received()).toMatch(/^HTTP\/1\.1 413 /);
+      expect(JSON.parse(raw.received().slice(raw.received().indexOf('{')))).toEqual(TIER_413);
+      // Read: the limit, then at most 1 MiB discarded so the client reads the answer, plus what the socket and
+      // the parser had buffered (about 1.2 MiB in all here); the server's own limit would have read 20 MiB and
+      // discarded up to 40 MiB more (the test above).
+      expect(serverSide!.bytesRead).toBeLessThan(LIMIT + 4 * MiB);
+      expect(sent).toBeGreaterThan(serverSide!.bytesRead);
+      // The spool file was opened for the accepted part and is gone; nothing is left.
+      expect(new Set(created).size).toBeLessThanOrEqual(1);
+      await eventually('spool empty', () => spoolFiles().length === 0);
+    });
+
+    it('Node http client, 2 MiB chunked against a 64 KiB tier: sees the 413 with the tier’s message, no EPIPE', async () => {
+      const result = await nodeHttpUpload(t.baseUrl, small, 2 * MiB, true);
+      expect(result.error).toBeUndefined();
+      expect(result.status).toBe(413);
+      expect(JSON.parse(result.body!)).toEqual(TIER_413);
+      await eventually('spool empty', () => spoolFiles().length === 0);
+      // Under the limit, chunked: still accepted.
+      const png = await fixtures.png(40, 40);
+      const ok = await t
+        .http()
+        .post('/api/images')
+        .auth(small, { type: 'bearer' })
+        .attach('file', png, { filename: 'a.png', contentType: 'image/png' });
+      expect(ok.status).toBe(201);
     });
   });
 

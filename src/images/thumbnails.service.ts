@@ -1,4 +1,6 @@
 import { Injectable, type OnModuleInit, Optional } from '@nestjs/common';
+import { Readable } from 'node:stream';
+import { Clock } from '../common/clock.js';
 import { AppConfig } from '../config/config.js';
 import { JobQueue } from '../jobs/job-queue.js';
 import type { ExtraFormat, ImageFormat, ThumbnailFormat } from '../media/image-format.js';
@@ -11,6 +13,7 @@ import type { TierView } from '../tiers/tier-view.js';
 import { UsageService } from '../usage/usage.service.js';
 import { ImageLookup } from './image-lookup.service.js';
 import { ImagesRepository } from './images.repository.js';
+import { QuotaSkips } from './quota-skips.js';
 
 /** What an upload does about thumbnails, as decided by ThumbnailsService.forUpload. */
 export interface UploadThumbnails {
@@ -22,6 +25,15 @@ export interface UploadThumbnails {
   made(count: number): void;
   /** Once the image (row and files) is stored: whatever is left to do (queue the job for the workers, AVIF). */
   afterStored(imageId: string): Promise<void>;
+}
+
+/**
+ * What a piece of thumbnail work gave: `ok` false when the original is gone; `unkept`: thumbnails made but not
+ * kept because the owner's storage quota had no room for them (by storage key), served from memory.
+ */
+export interface Made {
+  ok: boolean;
+  unkept: Map<string, Buffer>;
 }
 
 /** The storage key of a thumbnail in `as` (its original's format: the key it always had). */
@@ -38,7 +50,9 @@ export const keyOf = (imageId: string, height: number, format: ImageFormat, as: 
  */
 @Injectable()
 export class ThumbnailsService implements OnModuleInit {
-  private readonly inFlight = new Map<string, Promise<boolean>>();
+  private readonly inFlight = new Map<string, Promise<Made>>();
+  /** Images whose background formats did not fit their owner's quota: not decoded again until there is room. */
+  private readonly skips: QuotaSkips;
   /** Images whose background formats are queued here and not done yet: one job each, however many requests. */
   private readonly queued = new Set<string>();
   /** Made with the original's format, on the request path or with the upload. */
@@ -55,8 +69,10 @@ export class ThumbnailsService implements OnModuleInit {
     private readonly principals: PrincipalCache,
     config: AppConfig,
     private readonly usage: UsageService,
+    clock: Clock,
     @Optional() private readonly metrics?: Metrics,
   ) {
+    this.skips = new QuotaSkips(clock);
     this.foreground = config.thumbnailFormats.filter((format) => format !== 'avif');
     this.background = config.thumbnailFormats.filter((format) => format === 'avif');
   }
@@ -104,13 +120,16 @@ export class ThumbnailsService implements OnModuleInit {
     const key = keyOf(imageId, height, format, as);
     const stored = await this.storage.get(key);
     if (stored || this.background.includes(as as ExtraFormat)) return stored;
-    if (!(await this.make(imageId, format, [height], [format, ...this.foreground]))) return null;
-    return this.storage.get(key);
+    const made = await this.make(imageId, format, [height], [format, ...this.foreground]);
+    if (!made.ok) return null;
+    // Over the owner's quota: served as made, not kept (the serving cache may hold it a while).
+    const data = made.unkept.get(key);
+    return data ? { stream: Readable.from([data]), size: data.length } : this.storage.get(key);
   }
 
   /** Queues the background formats of an image (once per image until done); a request never waits for it. */
   wantBackground(imageId: string): void {
-    if (this.background.length === 0 || this.queued.has(imageId)) return;
+    if (this.background.length === 0 || this.queued.has(imageId) || this.skips.resting(imageId)) return;
     this.queued.add(imageId);
     this.jobs.enqueue('make-background-formats', { imageId }).catch(() => this.queued.delete(imageId));
     // In-process the handler clears the mark when done; with workers, a lost job may be asked for again later.
@@ -118,16 +137,16 @@ export class ThumbnailsService implements OnModuleInit {
   }
 
   /**
-   * Makes those of `heights` × `formats` that are not stored yet, from one decode of the original; false when
-   * the original is gone. A thumbnail already being made here is waited for, not made twice.
+   * Makes those of `heights` × `formats` that are not stored yet, from one decode of the original, keeping
+   * those that fit the owner's quota (Made). A thumbnail already being made here is waited for, not made twice.
    */
   async make(
     imageId: string,
     format: ImageFormat,
     heights: readonly number[],
     formats: readonly ThumbnailFormat[],
-  ): Promise<boolean> {
-    const waits: Array<Promise<boolean>> = [];
+  ): Promise<Made> {
+    const waits: Array<Promise<Made>> = [];
     const todo: Array<[number, ThumbnailFormat]> = [];
     for (const height of heights) {
       for (const as of formats) {
@@ -142,43 +161,68 @@ export class ThumbnailsService implements OnModuleInit {
       for (const key of keys) this.inFlight.set(key, work);
       waits.push(work);
     }
-    return (await Promise.all(waits)).every(Boolean);
+    const all = await Promise.all([...new Set(waits)]);
+    return { ok: all.every((m) => m.ok), unkept: new Map(all.flatMap((m) => [...m.unkept])) };
   }
 
-  private async produce(
-    imageId: string,
-    format: ImageFormat,
-    wanted: Array<[number, ThumbnailFormat]>,
-  ): Promise<boolean> {
+  private async produce(imageId: string, format: ImageFormat, wanted: Array<[number, ThumbnailFormat]>): Promise<Made> {
+    const unkept = new Map<string, Buffer>();
     const missing: Array<[number, ThumbnailFormat]> = [];
     for (const [height, as] of wanted) {
       if (!(await this.storage.exists(keyOf(imageId, height, format, as)))) missing.push([height, as]);
     }
-    if (missing.length === 0) return true;
+    if (missing.length === 0) return { ok: true, unkept };
     const made = this.metrics?.thumbnailTimer();
     const original = await this.storage.read(originalKey(imageId));
-    if (!original) return false;
+    if (!original) return { ok: false, unkept };
     const heights = [...new Set(missing.map(([height]) => height))];
     const formats = [...new Set(missing.map(([, as]) => as))];
     // Only formats nobody waits for (AVIF): the decode gate runs it in a lull between uploads.
     const background = formats.every((as) => this.background.includes(as as ExtraFormat));
     const { thumbnails, placeholder } = await this.processor.thumbnails(original, heights, formats, { background });
-    const kept = thumbnails.filter((t) => missing.some(([height, as]) => height === t.height && as === t.format));
-    for (const t of kept) {
+    const wantedNow = thumbnails.filter((t) => missing.some(([height, as]) => height === t.height && as === t.format));
+    let kept = 0;
+    for (const t of wantedNow) {
       const key = keyOf(imageId, t.height, format, t.format);
-      await this.storage.putBuffer(key, t.data);
-      // Kept bytes count toward the owner's quota (once per key, should another instance make it too).
-      await this.usage.addStored(imageId, key, t.data.length);
+      // Counted before it is written, under the lock uploads reserve under: kept only if it fits the quota.
+      const verdict = await this.usage.keep(imageId, key, t.data.length);
+      if (verdict === 'gone') return { ok: false, unkept };
+      if (verdict === 'over') {
+        unkept.set(key, t.data);
+        continue;
+      }
+      await this.storage.putBuffer(key, t.data).catch(async (error: unknown) => {
+        await this.usage.unkeep(imageId, key, t.data.length);
+        throw error;
+      });
+      kept++;
     }
-    made?.(kept.length);
+    made?.(kept);
     // Deleted while we worked? Then what we just wrote is an orphan: remove it again.
     if (!(await this.storage.exists(originalKey(imageId)))) {
       await this.storage.deletePrefix(imagePrefix(imageId));
-      return false;
+      return { ok: false, unkept };
     }
     // Images from before placeholders get theirs from the first decode that comes their way.
     await this.rows.fillPlaceholder(imageId, placeholder);
-    return true;
+    return { ok: true, unkept };
+  }
+
+  /**
+   * The background formats of `heights`, unless the owner's quota has no room for them: then no decode at
+   * all, and an image whose formats did not fit is not decoded again until there is more room (QuotaSkips).
+   */
+  private async makeBackground(imageId: string, format: ImageFormat, heights: readonly number[]): Promise<void> {
+    const before = await this.usage.roomOf(imageId);
+    if (!before || !this.skips.mayRetry(imageId, before.room)) return;
+    if (before.room !== null && before.room <= 0) {
+      this.skips.remember(imageId, before.room);
+      return;
+    }
+    const made = await this.make(imageId, format, heights, this.background);
+    if (made.unkept.size === 0) return;
+    const after = await this.usage.roomOf(imageId);
+    if (after?.room != null) this.skips.remember(imageId, after.room);
   }
 
   /** Job handlers: every height the owner's tier grants now, in the foreground formats or the background ones. */
@@ -189,12 +233,12 @@ export class ThumbnailsService implements OnModuleInit {
       if (!image || !owner?.tier.thumbnailHeights.length) return;
       const heights = owner.tier.thumbnailHeights;
       if (!foreground) {
-        await this.make(imageId, image.format, heights, this.background);
+        await this.makeBackground(imageId, image.format, heights);
         return;
       }
       // The upload's job (workers): what serves first, then the slow formats in the same worker.
-      if (await this.make(imageId, image.format, heights, [image.format, ...this.foreground])) {
-        await this.make(imageId, image.format, heights, this.background);
+      if ((await this.make(imageId, image.format, heights, [image.format, ...this.foreground])).ok) {
+        await this.makeBackground(imageId, image.format, heights);
       }
     } finally {
       if (!foreground) this.queued.delete(imageId);

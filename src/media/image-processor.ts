@@ -5,6 +5,7 @@ import sharp, { type Metadata, type Sharp } from 'sharp';
 import { AppConfig } from '../config/config.js';
 import { BYTES_PER_SAMPLE, decodeBudget, decodeCost } from './decode-cost.js';
 import { DecodeGate } from './decode-gate.js';
+import { HEADER_TIMEOUT_MS, readHeader } from './header.js';
 import type { ExtraFormat, ImageFormat, ThumbnailFormat } from './image-format.js';
 import { countJpegScans, MAX_JPEG_SCANS } from './jpeg-scans.js';
 import { InvalidImageError, UnsupportedImageError } from './media.errors.js';
@@ -69,6 +70,8 @@ export class ImageProcessor {
   private readonly maxInputPixels: number;
   private readonly budget: number;
   readonly gate: DecodeGate;
+  /** HEADER_TIMEOUT_MS (a field, so that a test can shorten it). */
+  headerTimeoutMs = HEADER_TIMEOUT_MS;
 
   constructor(config: AppConfig) {
     this.maxInputPixels = config.maxInputPixels;
@@ -137,7 +140,7 @@ export class ImageProcessor {
       sharp(original, { limitInputPixels: this.maxInputPixels, failOn: 'none' })
         .timeout({ seconds: SHARP_TIMEOUT_SECONDS })
         .autoOrient();
-    const metadata = await sharp(original, { limitInputPixels: this.maxInputPixels }).metadata(); // header only
+    const metadata = await readHeader(original, this.maxInputPixels, this.headerTimeoutMs); // header only
     if (metadata.format === 'jpeg') this.checkScans(original); // kept before this check existed
     const oriented = metadata.autoOrient ?? { width: metadata.width, height: metadata.height };
     const work = async () => {
@@ -151,8 +154,9 @@ export class ImageProcessor {
   private async header(path: string, kind: ImageFormat, head: Buffer): Promise<Metadata> {
     let metadata: Metadata;
     try {
-      metadata = await sharp(path, { limitInputPixels: this.maxInputPixels }).metadata();
+      metadata = await readHeader(path, this.maxInputPixels, this.headerTimeoutMs);
     } catch (error) {
+      if (error instanceof InvalidImageError) throw error;
       if (/pixel limit/i.test(String(error))) throw this.tooManyPixels(kind === 'png' ? pngSize(head) : undefined);
       throw new InvalidImageError(`The file is not a readable ${kind.toUpperCase()} image`);
     }

@@ -1,5 +1,8 @@
 import { applyDecorators, Module, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor, MulterModule } from '@nestjs/platform-express';
+import type { AuthenticatedRequest } from '../auth/current-user.decorator.js';
+import { Metrics } from '../observability/metrics.js';
+import { TierUploadTooLargeError } from '../usage/usage.errors.js';
 import { UploadEdgeInterceptor } from './upload-edge.interceptor.js';
 import { UploadLimits } from './upload-limits.js';
 import { UploadSpool } from './upload-spool.js';
@@ -23,10 +26,19 @@ class UploadBodyModule {}
     UploadBodyModule,
     MulterModule.registerAsync({
       imports: [UploadBodyModule],
-      inject: [UploadLimits, UploadSpool],
-      useFactory: (limits: UploadLimits, spool: UploadSpool) => ({
+      inject: [UploadLimits, UploadSpool, { token: Metrics, optional: true }],
+      useFactory: (limits: UploadLimits, spool: UploadSpool, metrics?: Metrics) => ({
         storage: spool.engine({
-          onTooLarge: (request, removed) => limits.answerTooLarge(request, request.res, removed),
+          // The caller's tier may allow less than the server: counted on the bytes, refused as they pass it.
+          fileLimit: (request) => limits.tierFileLimit((request as AuthenticatedRequest).user?.tier.maxUploadBytes),
+          onTooLarge: (request, removed, tierLimit) => {
+            if (tierLimit === undefined) return limits.answerTooLarge(request, request.res, removed);
+            metrics?.uploadRefused('tier_max_upload');
+            limits.answerTooLarge(request, request.res, removed, {
+              error: new TierUploadTooLargeError(tierLimit),
+              lingerBytes: limits.tierLingerBytes(tierLimit),
+            });
+          },
         }),
         // Only the `file` part of an authenticated request opens a spool file; any other file part is refused.
         fileFilter: (request, file, accept) => accept(null, file.fieldname === 'file' && !!request.user),

@@ -39,6 +39,22 @@ export class UploadLimits {
     return Number.isFinite(declared) && declared > max;
   }
 
+  /**
+   * The file limit of a request whose caller's tier allows less than the server (counted while the body comes
+   * in: a chunked body has no length to refuse early), or undefined.
+   */
+  tierFileLimit(tierMax: number | null | undefined): number | undefined {
+    return tierMax != null && tierMax < this.maxFileBytes ? tierMax : undefined;
+  }
+
+  /**
+   * After a tier's limit is passed, the rest of the body is discarded this far: enough for a client to read
+   * the 413 while it sends (at least 1 MiB), in proportion to the limit, never beyond the server's bound.
+   */
+  tierLingerBytes(limit: number): number {
+    return Math.min(this.linger.lingerBytes, Math.max(2 * limit, 1024 * 1024));
+  }
+
   /** The 413, as every path of the edge says it (declared size, the parser's limit, the early answer). */
   tooLarge(): PayloadTooLargeException {
     return new PayloadTooLargeException(`The file is larger than the limit of ${this.maxFileBytes} bytes`);
@@ -50,22 +66,38 @@ export class UploadLimits {
    * the body, or after a bounded amount and time from the limit, then close: ending it earlier makes the
    * framework destroy the request, and a client still writing gets a reset instead of the answer.
    */
-  answerTooLarge(request: IncomingMessage, response: ServerResponse | undefined, removed: Promise<void>): void {
+  answerTooLarge(
+    request: IncomingMessage,
+    response: ServerResponse | undefined,
+    removed: Promise<void>,
+    refusal: { error: Error; lingerBytes: number } = { error: this.tooLarge(), lingerBytes: this.linger.lingerBytes },
+  ): void {
     if (!response || response.headersSent) return;
     const socket = request.socket;
     let written = false;
     let drained = false;
-    discardBody(request, this.linger, (cut) => {
+    let cutAfterAnswer = false;
+    discardBody(request, { ...this.linger, lingerBytes: refusal.lingerBytes }, (cut) => {
       drained = true;
+      if (cut && !written) {
+        // Past the bound before the answer is out (a fast client, a small limit): read nothing more (a paused
+        // request makes the HTTP parser stop reading the socket once its buffer is full), answer, cut.
+        request.unpipe();
+        request.pause();
+        socket.pause();
+        cutAfterAnswer = true;
+        return;
+      }
       if (written && !response.writableEnded) response.end();
       if (cut) socket.destroy();
     });
     void removed.then(() => {
       if (response.headersSent || socket.destroyed) return;
-      writeErrorAnswer(response, errorAnswer(this.tooLarge()), { end: false });
+      writeErrorAnswer(response, errorAnswer(refusal.error), { end: false });
       written = true;
       // Already drained: end now (the exception filter destroys a response still open when the error arrives).
       if (drained || request.complete) response.end();
+      if (cutAfterAnswer) socket.destroy();
     });
   }
 }

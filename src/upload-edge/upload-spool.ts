@@ -15,8 +15,13 @@ export interface SpooledFile {
 }
 
 export interface SpoolEngineOptions {
-  /** Called once when the file part passes the parser's size limit; `removed` settles once its file is gone. */
-  onTooLarge?: (request: Request, removed: Promise<void>) => void;
+  /**
+   * Called once when the file part passes the parser's size limit (`limit` undefined) or the request's own
+   * smaller limit (`fileLimit`); `removed` settles once its file is gone.
+   */
+  onTooLarge?: (request: Request, removed: Promise<void>, limit?: number) => void;
+  /** A limit of this request's own below the parser's (the caller's tier), counted on the bytes as they come. */
+  fileLimit?: (request: Request) => number | undefined;
 }
 
 /**
@@ -54,7 +59,7 @@ export class UploadSpool implements OnApplicationBootstrap {
         };
         // Over the limit: stop writing (the part itself ends only with the body), drop the file, then answer,
         // so that by the time the client reads the 413 nothing of it is left.
-        file.stream.once('limit', () => {
+        const tooLarge = (limit?: number) => {
           if (settled) return;
           settled = true;
           file.stream.unpipe(out);
@@ -63,9 +68,10 @@ export class UploadSpool implements OnApplicationBootstrap {
             out.once('close', () => void this.remove(path).finally(resolve)),
           );
           out.end();
-          options.onTooLarge?.(request, removed);
+          options.onTooLarge?.(request, removed, limit);
           void removed.then(() => callback(new Error('File too large')));
-        });
+        };
+        file.stream.once('limit', () => tooLarge());
         file.stream.once('error', fail);
         out.once('error', fail);
         // A request cut mid-file (client gone, idle timeout) never ends the part: drop the file at once.
@@ -83,6 +89,18 @@ export class UploadSpool implements OnApplicationBootstrap {
           });
         });
         file.stream.pipe(out);
+        // The request's own limit, counted after the pipe has taken each chunk (so no write follows the end).
+        const own = options.fileLimit?.(request);
+        if (own !== undefined) {
+          let counted = 0;
+          const count = (data: Buffer) => {
+            counted += data.length;
+            if (counted <= own) return;
+            file.stream.off('data', count);
+            tooLarge(own);
+          };
+          file.stream.on('data', count);
+        }
       },
       _removeFile: (_request, file, callback) => {
         this.remove(file.path).then(() => callback(null), callback);

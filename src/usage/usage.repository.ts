@@ -18,6 +18,9 @@ export interface UsageSnapshot {
  * What a reservation attempt decides, given the counters (under the lock): `true` to take it, or a value
  * that the caller turns into a refusal.
  */
+/** What keepStored decided about a file written after its upload. */
+export type KeepVerdict = 'kept' | 'over' | 'gone';
+
 export type ReservationRule<R> = (snapshot: UsageSnapshot) => true | R;
 
 /**
@@ -134,6 +137,73 @@ export class UsageRepository {
       [imageId, key, bytes],
     );
     return affected > 0;
+  }
+
+  /**
+   * A file about to be written for an image after its upload (a thumbnail, a background format): under the
+   * owner's usage row lock (the lock `reserve` takes, so uploads and kept formats queue together), counts its
+   * bytes if they fit the tier's quota beside the stored bytes and the reservations of uploads in flight.
+   * 'kept' (counted now, or counted before under this key), 'over' (nothing counted: do not keep it), 'gone'.
+   */
+  keepStored(imageId: string, key: string, bytes: number, now: Date): Promise<KeepVerdict> {
+    return this.dataSource.transaction(async (tx) => {
+      const [image]: Array<{ ownerId: string; quota: string | null; counted: boolean }> = await tx.query(
+        `SELECT i."ownerId", t."storageQuotaBytes" AS quota, ($2 = ANY(i."storedKeys")) AS counted
+           FROM images i JOIN users u ON u.id = i."ownerId" JOIN tiers t ON t.id = u."tierId" WHERE i.id = $1`,
+        [imageId, key],
+      );
+      if (!image) return 'gone';
+      if (image.counted) return 'kept';
+      if (image.quota !== null) {
+        const room = await this.roomUnderLock(tx, image.ownerId, Number(image.quota), now);
+        if (bytes > room) return 'over';
+      }
+      const [, affected]: [unknown, number] = await tx.query(
+        `UPDATE images SET "storedBytes" = "storedBytes" + $3, "storedKeys" = array_append("storedKeys", $2)
+          WHERE id = $1 AND NOT ($2 = ANY("storedKeys"))`,
+        [imageId, key, bytes],
+      );
+      return affected > 0 ? 'kept' : 'gone';
+    });
+  }
+
+  /** Bytes the owner may still store under `quota`: takes their usage row lock (inside `tx`). */
+  private async roomUnderLock(tx: EntityManager, userId: string, quota: number, now: Date): Promise<number> {
+    await tx.query(`INSERT INTO user_usage ("userId") VALUES ($1) ON CONFLICT ("userId") DO NOTHING`, [userId]);
+    const [usage]: Array<{ storedBytes: string }> = await tx.query(
+      `SELECT "storedBytes" FROM user_usage WHERE "userId" = $1 FOR UPDATE`,
+      [userId],
+    );
+    const s = await this.counts(tx, userId, Number(usage.storedBytes), now);
+    return quota - s.storedBytes - s.reservedBytes;
+  }
+
+  /**
+   * Bytes the image's owner may still store (without the lock: a hint before a costly decode); null when
+   * the tier has no quota; undefined when the image is gone. Also what the owner stores now.
+   */
+  async roomOf(imageId: string, now: Date): Promise<{ room: number | null; stored: number } | undefined> {
+    const [row]: Array<{ ownerId: string; quota: string | null; storedBytes: string | null }> =
+      await this.dataSource.query(
+        `SELECT i."ownerId", t."storageQuotaBytes" AS quota, uu."storedBytes"
+           FROM images i JOIN users u ON u.id = i."ownerId" JOIN tiers t ON t.id = u."tierId"
+           LEFT JOIN user_usage uu ON uu."userId" = i."ownerId" WHERE i.id = $1`,
+        [imageId],
+      );
+    if (!row) return undefined;
+    const stored = Number(row.storedBytes ?? 0);
+    if (row.quota === null) return { room: null, stored };
+    const s = await this.counts(this.dataSource.manager, row.ownerId, stored, now);
+    return { room: Number(row.quota) - s.storedBytes - s.reservedBytes, stored };
+  }
+
+  /** Takes back what keepStored counted for a file whose write then failed. */
+  async unkeepStored(imageId: string, key: string, bytes: number): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE images SET "storedBytes" = "storedBytes" - $3, "storedKeys" = array_remove("storedKeys", $2)
+        WHERE id = $1 AND $2 = ANY("storedKeys")`,
+      [imageId, key, bytes],
+    );
   }
 
   /** Drops upload events that left the window and reservations past their time (every user). */

@@ -5,7 +5,7 @@ import { Clock } from '../common/clock.js';
 import { Metrics } from '../observability/metrics.js';
 import type { TierLimits } from '../tiers/tier.rules.js';
 import { StorageQuotaExceededError, UploadsPerDayExceededError } from './usage.errors.js';
-import { UsageRepository, type UsageSnapshot } from './usage.repository.js';
+import { type KeepVerdict, UsageRepository, type UsageSnapshot } from './usage.repository.js';
 import { DAY_MS, type Usage } from './usage.js';
 
 /** Bytes promised to one upload in flight: settle it with the image insert, or release it. */
@@ -23,7 +23,7 @@ type Refusal = { quota: number } | { perDay: number; over: number };
  *   row lock, refusing past the storage quota (403) or the uploads per 24 hours (429 with Retry-After);
  * - the image insert `settle`s the reservation in its own transaction, and the trigger on images adds the
  *   bytes and the upload; a failure `release`s it;
- * - a thumbnail or extra format written later is counted by `addStored` (once per storage key);
+ * - a thumbnail or extra format written later is kept only if `keep` finds room for it (same lock);
  * - a delete frees the image's bytes in the deleting transaction (trigger).
  */
 @Injectable()
@@ -101,12 +101,25 @@ export class UsageService {
   }
 
   /**
-   * Counts a file written for an image after its upload (a thumbnail made later, an extra format) toward
-   * its owner's stored bytes, once per storage key. Call it after the write; returns false when the image
-   * is gone (nothing to count) or the key was counted before.
+   * Before writing a file for an image after its upload (a thumbnail made later, a background format): counts
+   * its bytes toward the owner's stored bytes if they fit the tier's quota, under the same row lock as upload
+   * reservations, once per storage key. 'over': nothing counted, do not keep the file; 'gone': the image is.
+   * A write that then fails gives the bytes back with `unkeep`.
    */
-  addStored(imageId: string, key: string, bytes: number): Promise<boolean> {
-    return this.repository.addStored(imageId, key, bytes);
+  keep(imageId: string, key: string, bytes: number): Promise<KeepVerdict> {
+    return this.repository.keepStored(imageId, key, bytes, this.clock.now());
+  }
+
+  unkeep(imageId: string, key: string, bytes: number): Promise<void> {
+    return this.repository.unkeepStored(imageId, key, bytes);
+  }
+
+  /**
+   * Bytes the image's owner may still store (null: no quota), and what they store now; a hint without the
+   * lock, to skip a costly decode whose result could not be kept. Undefined when the image is gone.
+   */
+  roomOf(imageId: string): Promise<{ room: number | null; stored: number } | undefined> {
+    return this.repository.roomOf(imageId, this.clock.now());
   }
 
   /** Seconds until enough uploads leave the window for one more: `over` of them must go. */
