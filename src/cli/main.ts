@@ -68,8 +68,19 @@ async function main(): Promise<number> {
     return 0;
   }
   const configured = loadConfig();
-  const { run } = await import('./run.js'); // Nest, TypeORM and the rest: only for good arguments
-  console.log(await run(configured, input));
+  // The database first, Nest after: the embedded PostgreSQL (when DATABASE_URL is unset) starts in its own process
+  // while this one loads Nest, TypeORM and the rest (only for good arguments), instead of one after the other.
+  const { resolveDatabase } = await import('../database/resolve-database.js');
+  const database = resolveDatabase(configured);
+  database.catch(() => undefined); // awaited (and its error reported) by run(), or closed below
+  let run;
+  try {
+    ({ run } = await import('./run.js'));
+  } catch (error) {
+    await database.then((started) => started.close()).catch(() => undefined);
+    throw error;
+  }
+  console.log(await run(configured, input, database));
   return 0;
 }
 

@@ -5,7 +5,7 @@ import { createNestLogger } from '../observability/logging.js';
 import type { AppConfig } from '../config/config.js';
 import { ConfigModule } from '../config/config.module.js';
 import { DatabaseModule } from '../database/database.module.js';
-import { resolveDatabase } from '../database/resolve-database.js';
+import { type ResolvedDatabase, resolveDatabase } from '../database/resolve-database.js';
 import { SeedModule } from '../database/seed.module.js';
 import { TiersModule } from '../tiers/tiers.module.js';
 import { TiersService } from '../tiers/tiers.service.js';
@@ -16,12 +16,17 @@ import { describeTier } from './set-tier.command.js';
 
 /**
  * Runs a parsed command against the database the server uses (started and stopped here when embedded).
- * Loaded by main.ts only once the arguments are good: a typo is answered without loading Nest.
+ * Loaded by main.ts only once the arguments are good: a typo is answered without loading Nest. main.ts starts
+ * the database while this module loads and passes it in; it is stopped here either way.
  */
-export async function run(configured: AppConfig, command: Command): Promise<string> {
-  Logger.overrideLogger(createNestLogger(configured.with({ logLevel: 'warn' }), { stderr: true })); // stdout is the answer
-  const database = await resolveDatabase(configured);
+export async function run(
+  configured: AppConfig,
+  command: Command,
+  starting: Promise<ResolvedDatabase> = resolveDatabase(configured),
+): Promise<string> {
+  const database = await starting;
   try {
+    Logger.overrideLogger(createNestLogger(configured.with({ logLevel: 'warn' }), { stderr: true })); // stdout is the answer
     return await execute(database.config, command);
   } finally {
     await database.close();
