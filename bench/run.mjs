@@ -284,7 +284,7 @@ try {
       ...process.env,
       DATABASE_URL: database.url,
       OWNER_ID: listerId,
-      LINK_SECRET: secrets.LINK_SECRET,
+      LINK_SECRET: env.LINK_SECRET,
       PUBLIC_URL: base,
       HEIGHTS: '200,400',
       ORIGINAL: '1',
