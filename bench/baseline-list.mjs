@@ -29,7 +29,7 @@ const server = createServer(async (req, res) => {
     after = 'AND ("createdAt", id) < ($3, $4)';
   }
   const { rows } = await pool.query(
-    `SELECT id, title, description, format, width, height, bytes, "createdAt" FROM images
+    `SELECT id, title, description, format, width, height, bytes, "createdAt", placeholder FROM images
       WHERE "ownerId" = $1 ${after} ORDER BY "createdAt" DESC, id DESC LIMIT $2`,
     params,
   );
@@ -45,8 +45,14 @@ const server = createServer(async (req, res) => {
       height: r.height,
       bytes: r.bytes,
       createdAt: r.createdAt.toISOString(),
+      placeholder: r.placeholder,
       links: {
-        thumbnails: heights.map((height) => ({ height, url: link(r.id, `${height}`, r.format) })),
+        thumbnails: heights.map((height) => ({
+          height,
+          // The width as served (src/media/render.ts servedSize): in proportion, never enlarged.
+          width: height >= r.height ? r.width : Math.max(1, Math.round((r.width * height) / r.height)),
+          url: link(r.id, `${height}`, r.format),
+        })),
         original: original ? link(r.id, 'original', r.format) : null,
       },
     })),

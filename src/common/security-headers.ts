@@ -19,13 +19,16 @@ type NonceResponse = Response & { locals: { cspNonce?: string } };
  */
 export function securityHeaders(options: { https: boolean }): RequestHandler {
   const common = commonOptions(options);
-  const api = helmet({
-    ...common,
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: { 'default-src': ["'none'"], 'frame-ancestors': ["'none'"] },
-    },
-  });
+  // Without a nonce nothing depends on the request: helmet runs once, and each response gets the list.
+  const api = recorded(
+    helmet({
+      ...common,
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: { 'default-src': ["'none'"], 'frame-ancestors': ["'none'"] },
+      },
+    }),
+  );
   const pages = helmet({
     ...common,
     contentSecurityPolicy: {
@@ -49,7 +52,10 @@ export function securityHeaders(options: { https: boolean }): RequestHandler {
   });
 
   return function securityHeaders(req: Request, res: Response, next: NextFunction) {
-    if (!UI_PAGES.test(req.originalUrl)) return api(req, res, next);
+    if (!UI_PAGES.test(req.originalUrl)) {
+      for (let i = 0; i < api.length; i += 2) res.setHeader(api[i], api[i + 1]);
+      return next();
+    }
     const nonce = randomBytes(16).toString('base64');
     (res as NonceResponse).locals.cspNonce = nonce;
     addNonceToInlineScripts(res, nonce);
@@ -72,18 +78,24 @@ function commonOptions(options: { https: boolean }): HelmetOptions {
  * recorder; the serving code sends them with its own (ETag, Cache-Control, ...) in one writeHead.
  */
 export function mediaSecurityHeaders(options: { https: boolean }): readonly string[] {
-  const media = helmet({
-    ...commonOptions(options),
-    contentSecurityPolicy: false,
-    crossOriginResourcePolicy: { policy: 'cross-origin' },
-  });
+  return recorded(
+    helmet({
+      ...commonOptions(options),
+      contentSecurityPolicy: false,
+      crossOriginResourcePolicy: { policy: 'cross-origin' },
+    }),
+  );
+}
+
+/** The headers a helmet middleware sets, as a flat list of names and values (it must not depend on the request). */
+function recorded(middleware: ReturnType<typeof helmet>): readonly string[] {
   const headers = new Map<string, string>();
   const recorder = {
     setHeader: (name: string, value: unknown) => headers.set(name, String(value)),
     removeHeader: (name: string) => headers.delete(name),
   };
   let ran = false;
-  void media({} as Request, recorder as unknown as Response, () => (ran = true));
+  void middleware({} as Request, recorder as unknown as Response, () => (ran = true));
   if (!ran) throw new Error('helmet did not finish synchronously');
   return Object.freeze([...headers].flat());
 }
