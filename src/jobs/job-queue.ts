@@ -27,6 +27,19 @@ export abstract class JobQueue {
   abstract drain(): Promise<void>;
 }
 
+/**
+ * Jobs waiting in one process, at most: beyond it `enqueue` refuses (the producer forgets the job; the work it
+ * stood for is asked for again when needed, e.g. an AVIF on its first request). Background formats wait for a
+ * lull between uploads, so a process under a steady stream of uploads would otherwise queue without bound.
+ */
+export const MAX_PENDING_JOBS = 10_000;
+
+export class JobQueueFullError extends Error {
+  constructor() {
+    super(`More than ${MAX_PENDING_JOBS} jobs are waiting in this process`);
+  }
+}
+
 /** Runs jobs in this process, a few at a time, after the response that enqueued them has gone out. */
 @Injectable()
 export class InProcessJobQueue extends JobQueue implements BeforeApplicationShutdown {
@@ -51,6 +64,7 @@ export class InProcessJobQueue extends JobQueue implements BeforeApplicationShut
     if (this.closed) return;
     const handler = this.handlers.get(name);
     if (!handler) throw new Error(`No handler for job ${name}`);
+    if (this.pending.length >= MAX_PENDING_JOBS) throw new JobQueueFullError();
     this.metrics?.jobsQueued.inc();
     this.pending.push(() =>
       handler(payload)
