@@ -92,13 +92,19 @@ export async function productionServerEnv(prefix, overrides = {}) {
   return { env: { ...env, ...overrides }, dataDir, port, base };
 }
 
+/** The node flags `npm start` gives the server (package.json), so that the bench runs what users run. */
+export const START_FLAGS = /\bnode((?: --\S+)*) dist\/main\.js/
+  .exec(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).scripts.start)[1]
+  .split(' ')
+  .filter(Boolean);
+
 /**
  * Starts `node dist/main.js` with `env`; its stdout (the JSON log, one line per request) goes to `logFile`, as
  * with `npm start > server.log`, so that logging costs what it costs in production and can be counted.
  */
 export function spawnServer(env, logFile) {
   const out = openSync(logFile, 'a');
-  const child = spawn(process.execPath, ['dist/main.js'], { env, stdio: ['ignore', out, 'inherit'] });
+  const child = spawn(process.execPath, [...START_FLAGS, 'dist/main.js'], { env, stdio: ['ignore', out, 'inherit'] });
   closeSync(out);
   return child;
 }
