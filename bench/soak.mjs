@@ -1,7 +1,7 @@
 // The memory soak (issue 21): a real server (node dist/main.js, as `npm start` runs it) under 100 clients for
 // 3 minutes, mixed: 60% thumbnail links, 30% list pages, 10% uploads (wrk + bench/soak.lua). Reports the peak RSS
 // of every server process sampled from /proc every 250 ms, the errors (any status >= 400, 429 included, and
-// socket errors) and p99. Usage: npm run bench:soak [-- --seconds=180 --clients=100]
+// socket errors) and p99. Usage: npm run bench:soak [-- --seconds=180 --clients=100 --upload=1600x1200]
 // WEB_CONCURRENCY (default 1 here) and NODE_OPTIONS from the environment reach the server.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -17,6 +17,10 @@ const arg = (name, fallback) =>
   Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback);
 const SECONDS = arg('seconds', 180);
 const CLIENTS = arg('clients', 100);
+// The uploaded JPEG's size (--upload=WxH): a 1600×1200 photo by default.
+const [UPLOAD_W, UPLOAD_H] = (process.argv.find((a) => a.startsWith('--upload='))?.slice(9) ?? '1600x1200')
+  .split('x')
+  .map(Number);
 const USERS = 5; // each made by the CLI (a few seconds each)
 const log = (message) => console.error(`soak: ${message}`);
 // A kept-alive socket the server has just closed fails at once: one retry on a fresh socket (as bench/run.mjs).
@@ -59,7 +63,7 @@ try {
 
   // ---- inputs: USERS Enterprise users, each with 3 images; their thumbnail links; one JPEG to upload ----
   const photo = await sharp(randomBytes(16 * 12 * 3), { raw: { width: 16, height: 12, channels: 3 } })
-    .resize(1600, 1200)
+    .resize(UPLOAD_W, UPLOAD_H)
     .jpeg({ quality: 85 })
     .toBuffer();
   const tokens = [];
@@ -96,7 +100,7 @@ try {
   writeFileSync(join(dataDir, 'tokens.txt'), `${tokens.join('\n')}\n`);
   writeFileSync(join(dataDir, 'upload.jpg'), photo);
   log(
-    `${USERS} users, ${links.length} links, upload of ${(photo.length / 1024).toFixed(0)} KB; ${CLIENTS} clients for ${SECONDS} s`,
+    `${USERS} users, ${links.length} links, upload of ${UPLOAD_W}×${UPLOAD_H}, ${(photo.length / 1024).toFixed(0)} KB; ${CLIENTS} clients for ${SECONDS} s`,
   );
 
   // ---- the soak, RSS sampled meanwhile ----
