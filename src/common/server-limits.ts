@@ -90,15 +90,18 @@ export function discardBody(
     finished = true;
     clearTimeout(timer);
     request.off('data', count);
+    // A kept-alive socket outlives the request: leave no listener behind on it.
+    request.socket.off('close', closed);
     done(cut);
   };
+  const closed = () => finish(false); // nothing more can arrive
   const count = (chunk: Buffer) => {
     discarded += chunk.length;
     if (discarded > limits.lingerBytes) finish(true);
   };
   request.on('data', count);
   request.once('end', () => finish(false));
-  request.socket.once('close', () => finish(false)); // nothing more can arrive
+  request.socket.once('close', closed);
 
   const timer = setTimeout(() => finish(true), limits.lingerMs);
   timer.unref();
