@@ -18,8 +18,8 @@ export function requestObserver(
   metrics: Metrics,
   outside: OutsideRouterLabels,
 ): { middleware: RequestHandler; observe: (req: ObservedRequest, res: ServerResponse) => string } {
-  // One histogram child per label set (a few dozen: methods × route templates × status classes), so a request
-  // observes its duration without prom-client hashing and checking a new label object every time.
+  // One histogram child per label set (a few dozen: methods × route templates × status classes), made once, so a
+  // request builds no label object of its own (prom-client still hashes the child's labels on each observation).
   const durations = new Map<string, { observe(seconds: number): void }>();
   const durationOf = (method: string, route: string, statusClass: string) => {
     const key = `${method} ${route} ${statusClass}`;
