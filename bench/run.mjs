@@ -23,7 +23,7 @@ import {
   startNodeServer,
   stop,
 } from './lib/proc.mjs';
-import { hasNginx, startNginx } from './lib/nginx.mjs';
+import { hasNginx, startFront, startNginx } from './lib/nginx.mjs';
 import { requireWrk, sideBySide } from './lib/wrk.mjs';
 
 requireWrk();
@@ -42,7 +42,7 @@ const only = process.argv
 const runs = (section) => !only || only.includes(section);
 
 // One process (WEB_CONCURRENCY=1): the ratios below are per process (the cluster has a row of its own).
-const { env, dataDir, base } = await productionServerEnv('image-api-bench');
+const { env, dataDir, port, base } = await productionServerEnv('image-api-bench');
 const serverLog = join(dataDir, 'server.log');
 
 const log = (message) => console.error(`bench: ${message}`);
@@ -234,6 +234,27 @@ try {
           'nginx, 1 worker, sendfile from disk',
           null, // an anchor, not a target
         );
+        // The cache front (deploy/nginx.conf) in front of this server: a hot thumbnail is nginx's from its cache.
+        const front = await startFront(port);
+        try {
+          const viaFront = `${front.base}${new URL(permanent).pathname}`;
+          const statuses = [];
+          for (let i = 0; i < 2; i++) {
+            const res = await request(viaFront);
+            if (!Buffer.from(await res.arrayBuffer()).equals(thumbBytes))
+              throw new Error('the front serves other bytes');
+            statuses.push(res.headers.get('x-cache-status'));
+          }
+          if (statuses[1] !== 'HIT') throw new Error(`the front did not cache the thumbnail: ${statuses.join(', ')}`);
+          record(
+            'kept 200 px thumbnail through the cache front (deploy/nginx.conf, 1 worker)',
+            await sideBySide({ url: viaFront, ...links }, { url: nginx.url, ...links }, timing),
+            'nginx, 1 worker, sendfile from disk',
+            0.9,
+          );
+        } finally {
+          await front.stop();
+        }
       } finally {
         await nginx.stop();
       }

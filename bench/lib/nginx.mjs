@@ -1,7 +1,7 @@
 // The second anchor for serving: nginx (one worker, sendfile) answering the same thumbnail from disk with the
 // project's headers. Debian: apt-get install -y nginx-light. Skipped (with a note) when nginx is missing.
 import { spawn, execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './proc.mjs';
@@ -72,6 +72,67 @@ http {
   }
   return {
     url,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGQUIT');
+        await exited;
+      }
+      rmSync(prefix, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Runs the shipped deploy/nginx.conf (the cache front) in front of the server on `upstreamPort`, changed only
+ * where a bench must: its upstream's `server` lines point at that port, `listen 8080` at a free local port, its
+ * cache under a temp folder, and one worker like the disk anchor above (same resources for the same work).
+ * Resolves with { base, stop() }.
+ */
+export async function startFront(upstreamPort) {
+  const prefix = mkdtempSync(join(tmpdir(), 'image-api-bench-front-'));
+  chmodSync(prefix, 0o755);
+  mkdirSync(join(prefix, 'cache'));
+  chmodSync(join(prefix, 'cache'), 0o777); // as root, nginx's workers run as nobody
+  const port = await freePort();
+  let servers = 0;
+  const conf = readFileSync(new URL('../../deploy/nginx.conf', import.meta.url), 'utf8')
+    .replace(/^(\s*)server [\w.-]+:\d+;\n/gm, (_line, indent) =>
+      servers++ === 0 ? `${indent}server 127.0.0.1:${upstreamPort};\n` : '',
+    )
+    .replace(/listen 8080;/, `listen 127.0.0.1:${port};`)
+    .replace(/worker_processes auto;/, 'worker_processes 1;')
+    .replaceAll('/var/cache/nginx', join(prefix, 'cache'));
+  if (servers === 0 || conf.includes('8080') || !conf.includes('worker_processes 1;')) {
+    throw new Error('deploy/nginx.conf no longer has the shape this bench rewrites');
+  }
+  writeFileSync(join(prefix, 'nginx.conf'), conf);
+  const child = spawn(
+    NGINX,
+    [
+      '-p',
+      prefix,
+      '-c',
+      join(prefix, 'nginx.conf'),
+      '-g',
+      `daemon off; pid ${prefix}/nginx.pid; error_log stderr error;`,
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (
+      await fetch(`${base}/api/health`).then(
+        () => true,
+        () => false,
+      )
+    )
+      break;
+    if (child.exitCode !== null || i > 100) throw new Error('the nginx front did not start');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    base,
     stop: async () => {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
