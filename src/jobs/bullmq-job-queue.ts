@@ -2,7 +2,16 @@ import { type BeforeApplicationShutdown, Logger, type OnApplicationBootstrap } f
 import { type Job, type JobsOptions, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { QueueConfig } from '../config/config.js';
-import { type JobHandler, type JobName, type JobPayloads, JobQueue } from './job-queue.js';
+import {
+  type JobHandler,
+  type JobName,
+  type JobPayloads,
+  JobQueue,
+  keyedJobId,
+  type RunningJob,
+  type WaitOutcome,
+} from './job-queue.js';
+import { JobWaits } from './job-waits.js';
 
 /** The one BullMQ queue; job names are the JobQueue seam's names. Its keys are `<QUEUE_PREFIX>:jobs:*`. */
 export const QUEUE_NAME = 'jobs';
@@ -40,7 +49,8 @@ const timeout = (ms: number, what: string) =>
  * The JobQueue seam on BullMQ (REDIS_URL set). Two roles:
  * - `producer` (the API): `enqueue` adds a job and never makes a request wait on Redis: with Redis away it logs
  *   and carries on (the serving path makes a missing thumbnail on its first request). Handlers registered here
- *   are ignored: API processes do not run jobs.
+ *   are ignored: API processes do not run jobs. A keyed job (keyedJobId: the upload's make-thumbnails) has
+ *   that id in BullMQ, so any API process can `waitFor` it (JobWaits) while a request needs what it makes.
  * - `worker` (`npm run start:worker`): runs the registered handlers. A job whose worker dies (SIGKILL) keeps its
  *   lock for `lockMs` and is then moved back to the queue by the stalled-job check of any worker; on shutdown
  *   the worker takes no new job and finishes the running ones.
@@ -53,6 +63,7 @@ export class BullMqJobQueue extends JobQueue implements OnApplicationBootstrap, 
   private readonly connection: Redis;
   private readonly queue: Queue;
   private worker?: Worker;
+  private readonly waits: JobWaits;
   private redisDown = false;
 
   constructor(
@@ -77,6 +88,7 @@ export class BullMqJobQueue extends JobQueue implements OnApplicationBootstrap, 
       defaultJobOptions: JOB_OPTIONS,
     });
     this.queue.on('error', (error: Error) => this.onRedisError(error));
+    this.waits = new JobWaits(this.queue, config, (error) => this.onRedisError(error));
   }
 
   private onRedisError(error: Error): void {
@@ -97,10 +109,18 @@ export class BullMqJobQueue extends JobQueue implements OnApplicationBootstrap, 
       return;
     }
     try {
-      await Promise.race([this.queue.add(name, payload), timeout(ENQUEUE_TIMEOUT_MS, 'queueing')]);
+      const jobId = keyedJobId(name, payload);
+      await Promise.race([this.queue.add(name, payload, { jobId }), timeout(ENQUEUE_TIMEOUT_MS, 'queueing')]);
     } catch (error) {
       this.logger.warn(`Job ${what} not queued: ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+
+  /** See JobWaits: on QueueEvents, never longer than `ms`; Redis away: 'absent' (the caller does the work). */
+  waitFor<N extends JobName>(name: N, payload: JobPayloads[N], ms: number): Promise<WaitOutcome> {
+    const id = keyedJobId(name, payload);
+    if (id === undefined || this.connection.status !== 'ready') return Promise.resolve('absent');
+    return this.waits.wait(id, ms);
   }
 
   /**
@@ -145,7 +165,9 @@ export class BullMqJobQueue extends JobQueue implements OnApplicationBootstrap, 
     const handler = this.handlers.get(job.name as JobName);
     if (!handler) throw new Error(`No handler for job ${job.name}`);
     const started = performance.now();
-    await handler(job.data as JobPayloads[JobName]);
+    // Its progress marks the job for waiters (a 'progress' event, `job.progress` for those who look later).
+    const running: RunningJob = { unblockWaiters: () => job.updateProgress(1).catch(() => undefined) };
+    await handler(job.data as JobPayloads[JobName], running);
     this.logger.log(
       `Job ${job.name} ${JSON.stringify(job.data)} done in ${Math.round(performance.now() - started)} ms ` +
         `(job ${job.id}, attempt ${job.attemptsMade + 1})`,
@@ -171,6 +193,7 @@ export class BullMqJobQueue extends JobQueue implements OnApplicationBootstrap, 
 
   /** Before the database and storage close: stop taking jobs, let the running ones finish. */
   async beforeApplicationShutdown(): Promise<void> {
+    await this.waits.close();
     if (this.worker) {
       this.logger.log('Stopping: no new jobs; waiting for the running ones');
       await this.worker.close();

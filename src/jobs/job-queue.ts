@@ -10,7 +10,24 @@ export interface JobPayloads {
   'make-background-formats': { imageId: string };
 }
 export type JobName = keyof JobPayloads;
-export type JobHandler<N extends JobName> = (payload: JobPayloads[N]) => Promise<void>;
+/** What a handler may tell the queue while its job runs. */
+export interface RunningJob {
+  /** What `waitFor` callers wait for is done (the job may go on with slower work): they stop waiting now. */
+  unblockWaiters(): Promise<void>;
+}
+export type JobHandler<N extends JobName> = (payload: JobPayloads[N], job: RunningJob) => Promise<void>;
+/** How a `waitFor` ended: the job finished, failed or unblocked its waiters; there is no such job; time ran out. */
+export type WaitOutcome = 'done' | 'absent' | 'timeout';
+
+/**
+ * The id of a job that exists once per payload, so that any process can find it (`waitFor`): the upload's
+ * 'make-thumbnails' (one per image; a second enqueue while it is kept is ignored). Background formats are asked
+ * for again and again (ThumbnailsService.wantBackground), so their jobs get no such id. No ':' (BullMQ's
+ * separator in its keys).
+ */
+export function keyedJobId<N extends JobName>(name: N, payload: JobPayloads[N]): string | undefined {
+  return name === 'make-thumbnails' ? `${name}-${payload.imageId}` : undefined;
+}
 
 /**
  * The queue seam. Producers only `enqueue`; handlers are registered by the module that owns the work.
@@ -23,6 +40,11 @@ export abstract class JobQueue {
   abstract readonly runsInWorkers: boolean;
   abstract enqueue<N extends JobName>(name: N, payload: JobPayloads[N]): Promise<void>;
   abstract register<N extends JobName>(name: N, handler: JobHandler<N>): void;
+  /**
+   * Waits at most `ms` for the keyed job (keyedJobId) of `name` and `payload` while it is queued or running:
+   * 'absent' at once when there is none (never queued, long gone, the queue unreachable).
+   */
+  abstract waitFor<N extends JobName>(name: N, payload: JobPayloads[N], ms: number): Promise<WaitOutcome>;
   /** Resolves when nothing is queued or running (tests; shutdown). */
   abstract drain(): Promise<void>;
 }
@@ -47,6 +69,8 @@ export class InProcessJobQueue extends JobQueue implements BeforeApplicationShut
   private readonly logger = new Logger('Jobs');
   private readonly handlers = new Map<JobName, JobHandler<JobName>>();
   private readonly pending: Array<() => Promise<void>> = [];
+  /** Keyed jobs (keyedJobId) queued or running here: resolved when they unblock their waiters or end. */
+  private readonly keyed = new Map<string, { unblocked: Promise<void>; unblock: () => void }>();
   private readonly concurrency = Math.max(1, availableParallelism() - 1);
   private running = 0;
   private idle: Array<() => void> = [];
@@ -64,17 +88,36 @@ export class InProcessJobQueue extends JobQueue implements BeforeApplicationShut
     if (this.closed) return;
     const handler = this.handlers.get(name);
     if (!handler) throw new Error(`No handler for job ${name}`);
+    const id = keyedJobId(name, payload);
+    if (id !== undefined && this.keyed.has(id)) return; // queued or running already: one at a time, as in BullMQ
     if (this.pending.length >= MAX_PENDING_JOBS) throw new JobQueueFullError();
+    let unblock!: () => void;
+    const unblocked = new Promise<void>((resolve) => (unblock = resolve));
+    if (id !== undefined) this.keyed.set(id, { unblocked, unblock });
+    const job: RunningJob = { unblockWaiters: () => Promise.resolve(unblock()) };
     this.metrics?.jobsQueued.inc();
     this.pending.push(() =>
-      handler(payload)
+      handler(payload, job)
         .catch((error: unknown) => {
           this.metrics?.jobFailures.inc({ job: name });
           this.logger.warn(`Job ${name} ${JSON.stringify(payload)} failed: ${String(error)}`);
         })
-        .finally(() => this.metrics?.jobsQueued.dec()),
+        .finally(() => {
+          this.metrics?.jobsQueued.dec();
+          if (id !== undefined) this.keyed.delete(id);
+          unblock();
+        }),
     );
     setImmediate(() => this.pump());
+  }
+
+  async waitFor<N extends JobName>(name: N, payload: JobPayloads[N], ms: number): Promise<WaitOutcome> {
+    const id = keyedJobId(name, payload);
+    const job = id === undefined ? undefined : this.keyed.get(id);
+    if (!job) return 'absent';
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<WaitOutcome>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)));
+    return Promise.race([job.unblocked.then(() => 'done' as const), timeout]).finally(() => clearTimeout(timer));
   }
 
   private pump(): void {
@@ -101,6 +144,7 @@ export class InProcessJobQueue extends JobQueue implements BeforeApplicationShut
     this.closed = true;
     this.metrics?.jobsQueued.dec(this.pending.length);
     this.pending.length = 0; // not started: the serving path makes those thumbnails when asked
+    for (const job of this.keyed.values()) job.unblock(); // nobody waits for a job that will not run
     await this.drain();
   }
 }
