@@ -20,7 +20,8 @@ import { ImageLookup } from './image-lookup.service.js';
 import { Image } from './image.entity.js';
 import { ImageNotFoundError } from './images.errors.js';
 import { type ImageRow, ImagesRepository } from './images.repository.js';
-import { keyOf, ThumbnailsService } from './thumbnails.service.js';
+import { keyOf } from './thumbnail-work.js';
+import { ThumbnailsService } from './thumbnails.service.js';
 
 export interface Owner {
   id: string;

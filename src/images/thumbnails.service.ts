@@ -2,11 +2,11 @@ import { Injectable, type OnModuleInit, Optional } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import { Clock } from '../common/clock.js';
 import { AppConfig } from '../config/config.js';
-import { JobQueue } from '../jobs/job-queue.js';
+import { JobQueue, type RunningJob } from '../jobs/job-queue.js';
 import type { ExtraFormat, ImageFormat, ThumbnailFormat } from '../media/image-format.js';
 import { Metrics } from '../observability/metrics.js';
 import { ImageProcessor } from '../media/image-processor.js';
-import { imagePrefix, originalKey, thumbnailKey } from '../storage/keys.js';
+import { imagePrefix, originalKey } from '../storage/keys.js';
 import { Storage, type StoredObject } from '../storage/storage.js';
 import { PrincipalCache } from '../auth/principal-cache.service.js';
 import type { TierView } from '../tiers/tier-view.js';
@@ -14,39 +14,16 @@ import { UsageService } from '../usage/usage.service.js';
 import { ImageLookup } from './image-lookup.service.js';
 import { ImagesRepository } from './images.repository.js';
 import { QuotaSkips } from './quota-skips.js';
-
-/** What an upload does about thumbnails, as decided by ThumbnailsService.forUpload. */
-export interface UploadThumbnails {
-  /** The heights the upload's validating decode makes now (one decode per upload), stored with the original. */
-  heights: number[];
-  /** The formats it makes them in besides the original's (WebP: about the cost of a JPEG). */
-  formats: readonly ExtraFormat[];
-  /** Reports that `count` of them were made (the thumbnail metric). */
-  made(count: number): void;
-  /** Once the image (row and files) is stored: whatever is left to do (queue the job for the workers, AVIF). */
-  afterStored(imageId: string): Promise<void>;
-}
-
-/**
- * What a piece of thumbnail work gave: `ok` false when the original is gone; `unkept`: thumbnails made but not
- * kept because the owner's storage quota had no room for them (by storage key), served from memory.
- */
-export interface Made {
-  ok: boolean;
-  unkept: Map<string, Buffer>;
-}
-
-/** The storage key of a thumbnail in `as` (its original's format: the key it always had). */
-export const keyOf = (imageId: string, height: number, format: ImageFormat, as: ThumbnailFormat) =>
-  thumbnailKey(imageId, height, as === format ? undefined : (as as ExtraFormat));
+import { JOB_WAIT_MS, keyOf, type Made, type UploadThumbnails } from './thumbnail-work.js';
 
 /**
  * Thumbnails are made once and kept in storage, in the original's format and in THUMBNAIL_FORMATS. The
  * original's format and WebP cost about the same to encode, so they are made together (by the upload's
  * decode, the upload job, or the first request that wants one); AVIF costs several times that and is only
  * ever made in the background ('make-background-formats'), served once it exists. Concurrent requests for the
- * same thumbnail in this process share one piece of work. (Across instances the work may be repeated,
- * harmlessly: the result is the same and the write is atomic.)
+ * same thumbnail in this process share one piece of work, and one the upload's job is making (workers) is waited
+ * for, not made again. (Otherwise, across instances the work may be repeated, harmlessly: the result is the same
+ * and the write is atomic.)
  */
 @Injectable()
 export class ThumbnailsService implements OnModuleInit {
@@ -78,8 +55,8 @@ export class ThumbnailsService implements OnModuleInit {
   }
 
   onModuleInit(): void {
-    this.jobs.register('make-thumbnails', ({ imageId }) => this.makeGranted(imageId, true));
-    this.jobs.register('make-background-formats', ({ imageId }) => this.makeGranted(imageId, false));
+    this.jobs.register('make-thumbnails', ({ imageId }, job) => this.makeGranted(imageId, job));
+    this.jobs.register('make-background-formats', ({ imageId }) => this.makeGranted(imageId));
   }
 
   /**
@@ -108,8 +85,9 @@ export class ThumbnailsService implements OnModuleInit {
 
   /**
    * The stored thumbnail in `as`, made now if missing (the original's format or a foreground one); null when
-   * the image (or its original) is gone. A background format is never made here: null when it is not made
-   * yet (the caller serves another format and calls `wantBackground`).
+   * the image (or its original) is gone. Missing while the image's job is queued or running (workers): that job
+   * is waited for (at most JOB_WAIT_MS) rather than the original decoded here too. A background format is never
+   * made here: null when it is not made yet (the caller serves another format and calls `wantBackground`).
    */
   async open(
     imageId: string,
@@ -120,6 +98,7 @@ export class ThumbnailsService implements OnModuleInit {
     const key = keyOf(imageId, height, format, as);
     const stored = await this.storage.get(key);
     if (stored || this.background.includes(as as ExtraFormat)) return stored;
+    await this.jobs.waitFor('make-thumbnails', { imageId }, JOB_WAIT_MS); // then made only if still missing
     const made = await this.make(imageId, format, [height], [format, ...this.foreground]);
     if (!made.ok) return null;
     // Over the owner's quota: served as made, not kept (the serving cache may hold it a while).
@@ -225,8 +204,13 @@ export class ThumbnailsService implements OnModuleInit {
     if (after?.room != null) this.skips.remember(imageId, after.room);
   }
 
-  /** Job handlers: every height the owner's tier grants now, in the foreground formats or the background ones. */
-  private async makeGranted(imageId: string, foreground: boolean): Promise<void> {
+  /**
+   * Job handlers: every height the owner's tier grants now, in the foreground formats then the background ones
+   * (the upload's job: `job`, whose waiters stop waiting once the foreground ones are stored), or the background
+   * ones only.
+   */
+  private async makeGranted(imageId: string, job?: RunningJob): Promise<void> {
+    const foreground = job !== undefined;
     try {
       const image = await this.lookup.find(imageId);
       const owner = image && (await this.principals.forUser(image.ownerId));
@@ -238,6 +222,7 @@ export class ThumbnailsService implements OnModuleInit {
       }
       // The upload's job (workers): what serves first, then the slow formats in the same worker.
       if ((await this.make(imageId, image.format, heights, [image.format, ...this.foreground])).ok) {
+        await job.unblockWaiters();
         await this.makeBackground(imageId, image.format, heights);
       }
     } finally {
