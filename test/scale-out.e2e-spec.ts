@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import sharp from 'sharp';
+import { JOB_WAIT_MS } from '../src/images/thumbnail-work.js';
 import { QUEUE_NAME } from '../src/jobs/bullmq-job-queue.js';
 import { freePort, TEST_JWT_SECRET, TEST_LINK_SECRET } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
@@ -27,14 +28,20 @@ const REDIS_URL = 'redis://127.0.0.1:6379';
 const MADE = ['h200', 'h200.avif', 'h200.webp', 'h400', 'h400.avif', 'h400.webp', 'original'];
 const JOB_LOCK_MS = 2000;
 
+type Match = (req: IncomingMessage) => boolean;
+/** The worker's download of an original (the first thing its job does). */
+const ORIGINAL_GET: Match = (req) => req.method === 'GET' && /\/original(\?|$)/.test(req.url ?? '');
+/** The worker's writes of AVIF thumbnails (the last thing its job does, after the original's format and WebP). */
+const AVIF_PUT: Match = (req) => req.method === 'PUT' && /\/h\d+\.avif(\?|$)/.test(req.url ?? '');
+
 /**
- * An HTTP proxy in front of the S3 server for the worker, which can hold the worker's download of an original:
- * the worker is then inside a job, for as long as the test wants.
+ * An HTTP proxy in front of the S3 server for the worker, which can hold the worker's requests (by default its
+ * download of an original): the worker is then inside a job, for as long as the test wants.
  */
 class HoldingProxy {
   private server!: Server;
-  private held: Array<() => void> = [];
-  private holding = false;
+  private held: Array<{ req: IncomingMessage; forward: () => void }> = [];
+  private holding?: Match;
   endpoint = '';
 
   constructor(private readonly target: string) {}
@@ -42,7 +49,7 @@ class HoldingProxy {
   async start(): Promise<void> {
     this.server = createServer((req, res) => {
       const forward = () => this.forward(req, res);
-      if (this.holding && req.method === 'GET' && /\/original(\?|$)/.test(req.url ?? '')) this.held.push(forward);
+      if (this.holding?.(req)) this.held.push({ req, forward });
       else forward();
     });
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
@@ -62,22 +69,30 @@ class HoldingProxy {
     req.pipe(upstream);
   }
 
-  hold(): void {
-    this.holding = true;
+  hold(match: Match = ORIGINAL_GET): void {
+    this.holding = match;
+  }
+
+  /** Holds what `match` matches from now on and lets the other held requests through. */
+  holdOnly(match: Match): void {
+    this.holding = match;
+    const [still, go] = [this.held.filter((h) => match(h.req)), this.held.filter((h) => !match(h.req))];
+    this.held = still;
+    for (const h of go) h.forward();
   }
 
   async heldCount(n: number, timeoutMs = 20_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.held.length < n) {
-      if (Date.now() > deadline) throw new Error(`the worker did not fetch an original within ${timeoutMs} ms`);
+      if (Date.now() > deadline) throw new Error(`the worker did not make ${n} held requests within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 25));
     }
   }
 
   /** Lets the held requests through (those of a killed worker go nowhere) and stops holding. */
   release(): void {
-    this.holding = false;
-    for (const forward of this.held.splice(0)) forward();
+    this.holding = undefined;
+    for (const { forward } of this.held.splice(0)) forward();
   }
 
   close(): Promise<void> {
@@ -100,7 +115,7 @@ describe('two API processes and a worker on one database, one Redis and one buck
   let queueConnection: Redis;
   const prefix = `image-api-test-${randomBytes(6).toString('hex')}`;
   const dirs: string[] = [];
-  const apis: Array<{ process: ServerProcess; url: string }> = [];
+  const apis: Array<{ process: ServerProcess; url: string; metrics: string }> = [];
   const workers: ServerProcess[] = [];
   let token: string;
 
@@ -122,10 +137,10 @@ describe('two API processes and a worker on one database, one Redis and one buck
     };
   };
   const startApi = async () => {
-    const port = await freePort();
+    const [port, metricsPort] = [await freePort(), await freePort()];
     const url = `http://127.0.0.1:${port}`;
-    const api = new ServerProcess(envFor({ PORT: String(port), PUBLIC_URL: url }));
-    apis.push({ process: api, url });
+    const api = new ServerProcess(envFor({ PORT: String(port), PUBLIC_URL: url, METRICS_PORT: String(metricsPort) }));
+    apis.push({ process: api, url, metrics: `http://127.0.0.1:${metricsPort}/metrics` });
     await api.ready(url);
     return url;
   };
@@ -162,6 +177,13 @@ describe('two API processes and a worker on one database, one Redis and one buck
       id: string;
       links: { original: string; thumbnails: Array<{ height: number; url: string }> };
     };
+  };
+  /** How many pieces of thumbnail work (each one decode of an original) an API process has done. */
+  const decodesOn = async (api: { metrics: string }) => {
+    const text = await (await fetch(api.metrics)).text();
+    const count = /^image_api_thumbnail_duration_seconds_count (\d+)$/m.exec(text)?.[1];
+    if (count === undefined) throw new Error(`no thumbnail work count in:\n${text}`);
+    return Number(count);
   };
   /** The same link path on another instance. */
   const on = (base: string, link: string) => `${base}${new URL(link).pathname}`;
@@ -311,6 +333,31 @@ describe('two API processes and a worker on one database, one Redis and one buck
     expect(failed).toMatchObject({ name: 'no-such-job', failedReason: 'No handler for job no-such-job' });
   });
 
+  it('a GET on another API while the worker makes that thumbnail waits for the worker’s, and decodes nothing', async () => {
+    const [one, two] = [apis[0]!, apis[1]!];
+    const worker = workers[0]!;
+    const before = await decodesOn(two);
+    proxy.hold((req) => ORIGINAL_GET(req) || AVIF_PUT(req));
+    const image = await upload(one.url, await jpeg(640, 480));
+    await proxy.heldCount(1); // the job is active: the worker is downloading the original
+
+    const get = fetch(on(two.url, image.links.thumbnails[0]!.url)).then((res) => ({ res, at: Date.now() }));
+    await new Promise((r) => setTimeout(r, 1000)); // the request is in, and the worker still held
+    // The worker decodes, stores JPEG and WebP, then is held again writing its AVIF: its job is still active.
+    const released = Date.now();
+    proxy.holdOnly(AVIF_PUT);
+    const { res, at } = await get;
+    expect(res.status).toBe(200);
+    expect(at).toBeGreaterThanOrEqual(released); // it waited for the worker
+    expect(await sharp(Buffer.from(await res.arrayBuffer())).metadata()).toMatchObject({ height: 200, width: 267 });
+    expect(await decodesOn(two)).toBe(before); // served what the worker made: API 2 decoded nothing
+    expect(worker.output).not.toMatch(new RegExp(`${image.id}"\\} done`)); // answered before the AVIF part
+
+    proxy.release();
+    await worker.waitForOutput(new RegExp(`Job make-thumbnails \\{"imageId":"${image.id}"\\} done`));
+    expect(await objectsOf(image.id)).toEqual(MADE);
+  });
+
   it('SIGTERM: the worker takes no new job, finishes the running one, exits 0', async () => {
     const worker = workers[0]!;
     proxy.hold();
@@ -359,5 +406,22 @@ describe('two API processes and a worker on one database, one Redis and one buck
     ).toEqual(MADE);
     await rescuer.waitForOutput(new RegExp(`${image.id}"\\} done`));
     expect(await queue.getFailedCount()).toBe(1); // only the 'no-such-job' of the health test
+  });
+
+  it('with no worker running, a GET waits JOB_WAIT_MS for the queued job, then makes the thumbnail itself', async () => {
+    for (const worker of workers) await worker.stop('SIGTERM');
+    const two = apis[1]!;
+    const before = await decodesOn(two);
+    const image = await upload(apis[0]!.url, await jpeg(640, 480));
+    const asked = Date.now();
+    const res = await fetch(on(two.url, image.links.thumbnails[0]!.url));
+    const waited = Date.now() - asked;
+    expect(res.status).toBe(200);
+    expect(await sharp(Buffer.from(await res.arrayBuffer())).metadata()).toMatchObject({ height: 200 });
+    expect(waited).toBeGreaterThanOrEqual(JOB_WAIT_MS - 100);
+    expect(waited).toBeLessThan(JOB_WAIT_MS + 5000);
+    expect(await decodesOn(two)).toBe(before + 1);
+    expect(two.process.output).toContain(`Job make-thumbnails-${image.id} still waiting after ${JOB_WAIT_MS} ms`);
+    expect(await objectsOf(image.id)).toEqual(['h200', 'h200.webp', 'original']);
   });
 });
