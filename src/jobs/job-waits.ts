@@ -8,10 +8,10 @@ const WAIT_POLL_MS = 500;
 
 /**
  * Waits for BullMQ jobs by id (JobQueue.waitFor), for as long as one is waiting, delayed or active: until it
- * completes, fails (its last attempt, or one that is retried after a backoff) or unblocks its waiters (its
- * progress, set by RunningJob.unblockWaiters). Woken by QueueEvents, opened on the first wait (one more, blocking
- * connection; API processes that never wait never open it), and the job's state re-read every WAIT_POLL_MS.
- * However many callers wait for one job, this process waits once.
+ * completes, fails (its last attempt, or one that is retried after a backoff), is removed, or unblocks its
+ * waiters (its progress, set by RunningJob.unblockWaiters). Woken by QueueEvents, opened on the first wait (one
+ * more, blocking connection; API processes that never wait never open it), and the job's state is re-read every
+ * WAIT_POLL_MS. However many callers wait for one job, this process waits once.
  */
 export class JobWaits {
   private readonly logger = new Logger('Jobs');
@@ -86,10 +86,9 @@ export class JobWaits {
     const connection = { url: this.config.redisUrl };
     this.events = new QueueEvents(this.queue.name, { connection, prefix: this.config.prefix });
     this.events.on('error', (error: Error) => this.onRedisError(error));
+    // 'delayed': an attempt failed and the retry waits for its backoff ('failed' only comes with the last one).
     const wake = ({ jobId }: { jobId: string }) => this.ends.get(jobId)?.('done');
-    this.events.on('completed', wake);
-    this.events.on('failed', wake);
-    this.events.on('progress', wake);
+    for (const event of ['completed', 'failed', 'delayed', 'progress', 'removed'] as const) this.events.on(event, wake);
   }
 
   /** Ends every wait ('absent': the callers do the work) and closes the events connection. */
