@@ -45,7 +45,7 @@ describe('admin login under 10,000 distinct addresses', () => {
     return res.status;
   };
 
-  it('keeps RSS growth under 48 MiB and answers no 500', async () => {
+  it('keeps what it retains under 24 MiB and answers no 500', async () => {
     // The panel loads on first use (tens of MB once), and the first few hundred requests warm up the rest.
     for (let i = 0; i < 200; i++) await attempt(ATTEMPTS + i);
     await settle();
@@ -72,7 +72,11 @@ describe('admin login under 10,000 distinct addresses', () => {
     expect(next).toBeGreaterThanOrEqual(2000); // enough distinct addresses to show a per-address leak
     expect(statuses.get(500) ?? 0).toBe(0);
     expect([...statuses.keys()].every((s) => s < 500)).toBe(true);
-    expect(grown).toBeLessThan(48 * MiB);
+    // What stays after a full collection: the stock handler's per-address map would show here. RSS is logged, not
+    // asserted: the client (fetch) runs in this process too, and V8 (Node 24 more than 20) keeps the pages its
+    // garbage took after collecting it, so RSS also measures the load generator.
+    const retained = after.heapUsed + after.external - (before.heapUsed + before.external);
+    expect(retained).toBeLessThan(24 * MiB);
     // The owner still gets in, from the address they logged in from before (beforeAll: the socket's).
     const owner = await fetch(`${t.baseUrl}/admin/login`, {
       method: 'POST',
