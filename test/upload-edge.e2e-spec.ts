@@ -95,6 +95,14 @@ function nodeHttpUpload(
   });
 }
 
+/** Waits for a socket to drain or close, leaving no listener behind (a loop of bare `once` calls piled them up). */
+async function drainedOrClosed(socket: Socket): Promise<void> {
+  const done = new AbortController();
+  const options = { signal: done.signal };
+  await Promise.race([once(socket, 'drain', options), once(socket, 'close', options)]).catch(() => undefined);
+  done.abort();
+}
+
 describe('the upload edge: what a slow, stalled or oversized client costs', () => {
   let t: TestApp;
   let token: string;
@@ -165,7 +173,7 @@ describe('the upload edge: what a slow, stalled or oversized client costs', () =
       while (sent < 300 * MiB && !raw.closed() && !raw.socket.destroyed) {
         const ok = raw.socket.write(block);
         sent += block.length;
-        if (!ok) await Promise.race([once(raw.socket, 'drain'), once(raw.socket, 'close')]).catch(() => undefined);
+        if (!ok) await drainedOrClosed(raw.socket);
       }
       await eventually('the server closing the connection', () => raw.closed());
       expect(raw.received()).toMatch(/^HTTP\/1\.1 413 /);
@@ -206,7 +214,7 @@ describe('the upload edge: what a slow, stalled or oversized client costs', () =
       while (sent < 100 * MiB && !raw.closed() && !raw.socket.destroyed) {
         const ok = raw.socket.write(block);
         sent += block.length;
-        if (!ok) await Promise.race([once(raw.socket, 'drain'), once(raw.socket, 'close')]).catch(() => undefined);
+        if (!ok) await drainedOrClosed(raw.socket);
       }
       await eventually('the server closing the connection', () => raw.closed());
       watcher.close();
