@@ -95,12 +95,26 @@ function nodeHttpUpload(
   });
 }
 
-/** Waits for a socket to drain or close, leaving no listener behind (a loop of bare `once` calls piled them up). */
-async function drainedOrClosed(socket: Socket): Promise<void> {
-  const done = new AbortController();
-  const options = { signal: done.signal };
-  await Promise.race([once(socket, 'drain', options), once(socket, 'close', options)]).catch(() => undefined);
-  done.abort();
+/**
+ * Writes `block` (a chunk of a chunked body) again and again until `limit` bytes are sent or the server closes the
+ * connection; how many bytes were written. Waits for drain without leaving listeners behind on the socket.
+ */
+async function sendChunksUntilClosed(
+  raw: { socket: Socket; closed(): boolean },
+  block: Buffer,
+  limit: number,
+): Promise<number> {
+  let sent = 0;
+  while (sent < limit && !raw.closed() && !raw.socket.destroyed) {
+    const ok = raw.socket.write(block);
+    sent += block.length;
+    if (ok) continue;
+    const done = new AbortController();
+    const options = { signal: done.signal };
+    await Promise.race([once(raw.socket, 'drain', options), once(raw.socket, 'close', options)]).catch(() => 0);
+    done.abort();
+  }
+  return sent;
 }
 
 describe('the upload edge: what a slow, stalled or oversized client costs', () => {
@@ -168,13 +182,7 @@ describe('the upload edge: what a slow, stalled or oversized client costs', () =
       const raw = await open(t.baseUrl);
       server.off('connection', onConnection);
       raw.socket.write(uploadHead(token, 'Transfer-Encoding: chunked\r\n') + chunk(FILE_PART).toString('latin1'));
-      const block = chunk(Buffer.alloc(256 * 1024, 7));
-      let sent = 0;
-      while (sent < 300 * MiB && !raw.closed() && !raw.socket.destroyed) {
-        const ok = raw.socket.write(block);
-        sent += block.length;
-        if (!ok) await drainedOrClosed(raw.socket);
-      }
+      const sent = await sendChunksUntilClosed(raw, chunk(Buffer.alloc(256 * 1024, 7)), 300 * MiB);
       await eventually('the server closing the connection', () => raw.closed());
       expect(raw.received()).toMatch(/^HTTP\/1\.1 413 /);
       // The parser stops at 20 MiB; the discard after the 413 adds 2 × 20 MiB, checked every 100 ms (about
@@ -209,13 +217,7 @@ describe('the upload edge: what a slow, stalled or oversized client costs', () =
       const created: string[] = [];
       const watcher = watch(join(t.config.dataDir, 'uploads'), (_event, name) => created.push(String(name)));
       raw.socket.write(uploadHead(small, 'Transfer-Encoding: chunked\r\n') + chunk(FILE_PART).toString('latin1'));
-      const block = chunk(Buffer.alloc(16 * 1024, 7));
-      let sent = 0;
-      while (sent < 100 * MiB && !raw.closed() && !raw.socket.destroyed) {
-        const ok = raw.socket.write(block);
-        sent += block.length;
-        if (!ok) await drainedOrClosed(raw.socket);
-      }
+      const sent = await sendChunksUntilClosed(raw, chunk(Buffer.alloc(16 * 1024, 7)), 100 * MiB);
       await eventually('the server closing the connection', () => raw.closed());
       watcher.close();
       expect(raw.received()).toMatch(/^HTTP\/1\.1 413 /);

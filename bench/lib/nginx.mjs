@@ -59,27 +59,29 @@ http {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}/thumb.jpg`;
+  return { url, stop: await running(child, prefix, url, 'nginx') };
+}
+
+/** Waits until `probe` answers (any HTTP status); resolves with stop(): SIGQUIT (graceful), then removes `prefix`. */
+async function running(child, prefix, probe, what) {
   for (let i = 0; ; i++) {
     if (
-      await fetch(url).then(
-        (r) => r.ok,
+      await fetch(probe).then(
+        () => true,
         () => false,
       )
     )
       break;
-    if (child.exitCode !== null || i > 100) throw new Error('nginx did not start');
+    if (child.exitCode !== null || i > 100) throw new Error(`${what} did not start`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  return {
-    url,
-    stop: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGQUIT');
-        await exited;
-      }
-      rmSync(prefix, { recursive: true, force: true });
-    },
+  return async () => {
+    if (child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGQUIT');
+      await exited;
+    }
+    rmSync(prefix, { recursive: true, force: true });
   };
 }
 
@@ -120,26 +122,5 @@ export async function startFront(upstreamPort) {
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (
-      await fetch(`${base}/api/health`).then(
-        () => true,
-        () => false,
-      )
-    )
-      break;
-    if (child.exitCode !== null || i > 100) throw new Error('the nginx front did not start');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    base,
-    stop: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGQUIT');
-        await exited;
-      }
-      rmSync(prefix, { recursive: true, force: true });
-    },
-  };
+  return { base, stop: await running(child, prefix, `${base}/api/health`, 'the nginx front') };
 }
