@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { LabelledHistogram } from './labelled-histogram.js';
 
 export type CacheName = 'grants' | 'image_lookup';
 
@@ -18,13 +19,13 @@ export type UploadLimit = 'server_max_upload' | 'tier_max_upload' | 'storage_quo
 export class Metrics {
   readonly registry = new Registry();
 
-  readonly httpDuration = new Histogram({
-    name: 'image_api_http_request_duration_seconds',
-    help: 'HTTP requests by method, route template and status class (2xx..5xx), from first byte to response end',
-    labelNames: ['method', 'route', 'status_class'] as const,
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [this.registry],
-  });
+  readonly httpDuration = new LabelledHistogram(
+    'image_api_http_request_duration_seconds',
+    'HTTP requests by method, route template and status class (2xx..5xx), from first byte to response end',
+    ['method', 'route', 'status_class'],
+    [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    this.registry,
+  );
 
   readonly uploads = new Counter({
     name: 'image_api_uploads_total',

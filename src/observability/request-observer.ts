@@ -2,6 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Logger as Pino } from 'pino';
+import type { HistogramSeries } from './labelled-histogram.js';
 import type { Metrics } from './metrics.js';
 import { acceptedRequestId, type OutsideRouterLabels, routeLabel } from './request-labels.js';
 
@@ -18,9 +19,9 @@ export function requestObserver(
   metrics: Metrics,
   outside: OutsideRouterLabels,
 ): { middleware: RequestHandler; observe: (req: ObservedRequest, res: ServerResponse) => string } {
-  // One histogram child per label set (a few dozen: methods × route templates × status classes), made once, so a
-  // request builds no label object of its own (prom-client still hashes the child's labels on each observation).
-  const durations = new Map<string, { observe(seconds: number): void }>();
+  // One series per label set (a few dozen: methods × route templates × status classes), resolved once, so a
+  // request builds no label object of its own and its observation is a few array writes.
+  const durations = new Map<string, HistogramSeries>();
   const durationOf = (method: string, route: string, statusClass: string) => {
     const key = `${method} ${route} ${statusClass}`;
     let child = durations.get(key);
