@@ -38,6 +38,21 @@ async function open(baseUrl: string): Promise<Raw> {
   return { socket, received: () => text, closed: () => closed };
 }
 
+/** A raw connection to the app, and the socket the server accepted for it (to read how much it read). */
+async function openSeenByServer(t: TestApp): Promise<{ raw: Raw; serverSide: Socket }> {
+  const server = t.app.getHttpServer();
+  let serverSide: Socket | undefined;
+  const onConnection = (socket: Socket) => (serverSide ??= socket);
+  server.on('connection', onConnection);
+  try {
+    const raw = await open(t.baseUrl);
+    await eventually('the server accepting the connection', () => serverSide !== undefined);
+    return { raw, serverSide: serverSide! };
+  } finally {
+    server.off('connection', onConnection);
+  }
+}
+
 const chunk = (data: string | Buffer) =>
   Buffer.concat([Buffer.from(`${Buffer.byteLength(data).toString(16)}\r\n`), Buffer.from(data), Buffer.from('\r\n')]);
 const FILE_PART = '--XB\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\n';
@@ -175,20 +190,15 @@ describe('the upload edge: what a slow, stalled or oversized client costs', () =
     });
 
     it('an over-limit chunked upload stops being read near the limit, not at its end', async () => {
-      const server = t.app.getHttpServer();
-      let serverSide: Socket | undefined;
-      const onConnection = (socket: Socket) => (serverSide ??= socket);
-      server.on('connection', onConnection);
-      const raw = await open(t.baseUrl);
-      server.off('connection', onConnection);
+      const { raw, serverSide } = await openSeenByServer(t);
       raw.socket.write(uploadHead(token, 'Transfer-Encoding: chunked\r\n') + chunk(FILE_PART).toString('latin1'));
       const sent = await sendChunksUntilClosed(raw, chunk(Buffer.alloc(256 * 1024, 7)), 300 * MiB);
       await eventually('the server closing the connection', () => raw.closed());
       expect(raw.received()).toMatch(/^HTTP\/1\.1 413 /);
       // The parser stops at 20 MiB; the discard after the 413 adds 2 × 20 MiB, checked every 100 ms (about
       // 68-80 MiB in all here). Without the bound the server reads all 300 MiB.
-      expect(serverSide!.bytesRead).toBeLessThan(100 * MiB);
-      expect(sent).toBeGreaterThan(serverSide!.bytesRead);
+      expect(serverSide.bytesRead).toBeLessThan(100 * MiB);
+      expect(sent).toBeGreaterThan(serverSide.bytesRead);
       await eventually('spool empty', () => spoolFiles().length === 0);
     });
   });
@@ -208,12 +218,7 @@ describe('the upload edge: what a slow, stalled or oversized client costs', () =
     });
 
     it('is answered 413 naming the tier’s limit once the counted bytes pass it, not after the server’s 20 MiB', async () => {
-      const server = t.app.getHttpServer();
-      let serverSide: Socket | undefined;
-      const onConnection = (socket: Socket) => (serverSide ??= socket);
-      server.on('connection', onConnection);
-      const raw = await open(t.baseUrl);
-      server.off('connection', onConnection);
+      const { raw, serverSide } = await openSeenByServer(t);
       const created: string[] = [];
       const watcher = watch(join(t.config.dataDir, 'uploads'), (_event, name) => created.push(String(name)));
       raw.socket.write(uploadHead(small, 'Transfer-Encoding: chunked\r\n') + chunk(FILE_PART).toString('latin1'));
@@ -225,8 +230,8 @@ describe('the upload edge: what a slow, stalled or oversized client costs', () =
       // Read: the limit, then at most 1 MiB discarded so the client reads the answer, plus what the socket and
       // the parser had buffered (about 1.2 MiB in all here); the server's own limit would have read 20 MiB and
       // discarded up to 40 MiB more (the test above).
-      expect(serverSide!.bytesRead).toBeLessThan(LIMIT + 4 * MiB);
-      expect(sent).toBeGreaterThan(serverSide!.bytesRead);
+      expect(serverSide.bytesRead).toBeLessThan(LIMIT + 4 * MiB);
+      expect(sent).toBeGreaterThan(serverSide.bytesRead);
       // The spool file was opened for the accepted part and is gone; nothing is left.
       expect(new Set(created).size).toBeLessThanOrEqual(1);
       await eventually('spool empty', () => spoolFiles().length === 0);
