@@ -9,7 +9,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { ImageProcessor } from '../dist/media/image-processor.js';
-import { productionServerEnv, spawnServer, stop } from './lib/proc.mjs';
+import { productionServerEnv, spawnServer, stop, waitForHealth } from './lib/proc.mjs';
 import { requireWrk, wrk } from './lib/wrk.mjs';
 
 const quick = process.argv.includes('--quick');
@@ -86,17 +86,7 @@ const { env, dataDir, base } = await productionServerEnv('image-api-bench-format
 const server = spawnServer(env, join(dataDir, 'server.log'));
 const serving = ['| Accept | served | bytes | req/s | p50 / p99 ms |', '|---|---|---|---|---|'];
 try {
-  for (
-    let i = 0;
-    !(await fetch(`${base}/api/health`).then(
-      (r) => r.ok,
-      () => false,
-    ));
-    i++
-  ) {
-    if (server.exitCode !== null || i > 600) throw new Error('the server did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitForHealth(base, server);
   const cli = spawn(
     process.execPath,
     ['dist/cli/main.js', 'create-user', 'bench-formats', '--password', 'bench-formats-pw', '--tier', 'Premium'],

@@ -22,6 +22,7 @@ import {
   spawnServer,
   startNodeServer,
   stop,
+  waitForHealth,
 } from './lib/proc.mjs';
 import { hasNginx, startFront, startNginx } from './lib/nginx.mjs';
 import { requireWrk, sideBySide } from './lib/wrk.mjs';
@@ -83,20 +84,6 @@ function record(path, result, baselineName, target) {
   const ratio = result.project.rps / result.baseline.rps;
   rows.push({ path, baselineName, target, ratio, ...result });
   log(`${path}: ${result.project.rps.toFixed(0)} vs ${result.baseline.rps.toFixed(0)} req/s (${ratio.toFixed(2)})`);
-}
-
-async function waitForHealth(url, child) {
-  for (let i = 0; ; i++) {
-    if (
-      await fetch(`${url}/api/health`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return;
-    if (child.exitCode !== null || i > 1200) throw new Error('the server did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const server = spawnServer(env, serverLog);

@@ -9,7 +9,15 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import sharp from 'sharp';
-import { productionServerEnv, requestLog, requestStatuses, rssMiB, spawnServer, stop } from './lib/proc.mjs';
+import {
+  productionServerEnv,
+  requestLog,
+  requestStatuses,
+  rssMiB,
+  spawnServer,
+  stop,
+  waitForHealth,
+} from './lib/proc.mjs';
 import { requireWrk } from './lib/wrk.mjs';
 
 requireWrk();
@@ -46,17 +54,7 @@ const serverPids = () => {
 const peaks = new Map();
 let sampler;
 try {
-  for (let i = 0; ; i++) {
-    if (
-      await fetch(`${base}/api/health`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      break;
-    if (server.exitCode !== null || i > 1200) throw new Error('the server did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitForHealth(base, server);
   await new Promise((r) => setTimeout(r, 3000)); // every worker up, start-up garbage settled
   const idle = Object.fromEntries(serverPids().map((pid) => [pid, Math.round(rssMiB(pid))]));
   log(`idle RSS (MiB) by pid: ${JSON.stringify(idle)}`);

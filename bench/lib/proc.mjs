@@ -127,3 +127,18 @@ export function requestStatuses(logFile) {
 
 /** How many request lines a server's log holds. */
 export const requestLines = (logFile) => requestLog(logFile).length;
+
+/** Resolves once `base`/api/health answers 200; throws if `child` exits first or after 2 minutes. */
+export async function waitForHealth(base, child) {
+  for (let i = 0; ; i++) {
+    if (
+      await fetch(`${base}/api/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
+    if (child.exitCode !== null || i > 1200) throw new Error('the server did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
