@@ -106,6 +106,15 @@ export class ThumbnailsService implements OnModuleInit {
     return data ? { stream: Readable.from([data]), size: data.length } : this.storage.get(key);
   }
 
+  /**
+   * Whether this process knows the image's background formats are not made yet: its in-process job is queued or
+   * running (the mark is dropped when it ends). With workers the mark only throttles re-queueing, so it says
+   * nothing there.
+   */
+  backgroundPending(imageId: string): boolean {
+    return !this.jobs.runsInWorkers && this.queued.has(imageId);
+  }
+
   /** Queues the background formats of an image (once per image until done); a request never waits for it. */
   wantBackground(imageId: string): void {
     if (this.background.length === 0 || this.queued.has(imageId) || this.skips.resting(imageId)) return;

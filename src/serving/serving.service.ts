@@ -133,11 +133,13 @@ export class ServingService {
 
   /**
    * Whether a thumbnail in a background format exists, cheapest first: the client holds its ETag (so it was
-   * served: formats are only ever removed with their image), it is in memory, it is in storage.
+   * served: formats are only ever removed with their image), it is in memory, its job is known to be pending
+   * here (no storage lookup on every request while it waits for a lull), it is in storage.
    */
   private async made(image: ImageRef, variant: Variant, format: ExtraFormat, ifNoneMatch?: string): Promise<boolean> {
     if (matches(ifNoneMatch, `"${image.id}-${variant}-${format}"`)) return true;
     if (this.notifications.live && this.hot.get(image.id, variant, format)) return true;
+    if (this.thumbnails.backgroundPending(image.id)) return false;
     return this.storage.exists(keyOf(image.id, Number(variant), image.format, format));
   }
 
