@@ -25,7 +25,7 @@ import {
   waitForHealth,
 } from './lib/proc.mjs';
 import { hasNginx, startFront, startNginx } from './lib/nginx.mjs';
-import { requireWrk, sideBySide } from './lib/wrk.mjs';
+import { answeredBy, requireWrk, sideBySide } from './lib/wrk.mjs';
 
 requireWrk();
 const quick = process.argv.includes('--quick');
@@ -402,7 +402,12 @@ try {
   for (const note of notes) console.log(`note: ${note}`);
 } finally {
   for (const child of children.reverse()) await stop(child, child === server ? 'SIGINT' : 'SIGTERM');
-  // The server logged as in production (LOG_LEVEL=log): one line per request, all of wrk's included.
-  console.log(`note: ${requestLines(serverLog)} request lines in the one-process server's log`);
+  // The server logged as in production (LOG_LEVEL=log): one line per request, all of wrk's included. A log
+  // that drops lines under load would make every path look faster than it is.
+  const lines = requestLines(serverLog);
+  const answered = answeredBy(base);
+  console.log(
+    `note: ${lines} request lines in the one-process server's log, for ${answered} requests wrk saw answered (${lines >= answered ? 'none lost ✓' : `${answered - lines} lost ✗`})`,
+  );
   rmSync(dataDir, { recursive: true, force: true });
 }

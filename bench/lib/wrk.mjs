@@ -18,6 +18,10 @@ export function requireWrk() {
   }
 }
 
+/** Requests wrk saw answered, by origin (`http://host:port`), over every run: a server's log must hold as many. */
+const answered = new Map();
+export const answeredBy = (origin) => answered.get(origin) ?? 0;
+
 const UNITS = { us: 1e-3, ms: 1, s: 1e3, m: 60e3 };
 const millis = (value, unit) => Number(value) * UNITS[unit];
 
@@ -44,6 +48,8 @@ export async function wrk(url, { threads = 1, connections = 50, seconds = 5, hea
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   if (bad) throw new Error(`${url}: ${bad[1]} error responses under load:\n${out}`);
   if (socket && socket.slice(1).some((n) => Number(n) > 0)) throw new Error(`${url}: socket errors:\n${out}`);
+  const { origin } = new URL(url);
+  answered.set(origin, answeredBy(origin) + Number(requests[1]));
   return {
     rps: Number(rps[1]),
     p50: millis(p50[1], p50[2]),
