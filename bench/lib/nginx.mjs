@@ -1,5 +1,5 @@
-// The second anchor for serving: nginx (one worker, sendfile) answering the same thumbnail from disk with the
-// project's headers. Debian: apt-get install -y nginx-light. Skipped (with a note) when nginx is missing.
+// The second anchor for serving: nginx (one worker, sendfile, its descriptor cache, no corking: the fastest this
+// nginx answered a few-KB file here) answering the same thumbnail from disk with the project's headers. Debian: apt-get install -y nginx-light. Skipped (with a note) when nginx is missing.
 import { spawn, execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,7 +40,8 @@ events { worker_connections 4096; }
 http {
   access_log off;
   sendfile on;
-  tcp_nopush on;
+  open_file_cache max=10000 inactive=60s;
+  open_file_cache_valid 30s;
   keepalive_requests 1000000;
   client_body_temp_path ${prefix}/body; proxy_temp_path ${prefix}/proxy; fastcgi_temp_path ${prefix}/fastcgi;
   uwsgi_temp_path ${prefix}/uwsgi; scgi_temp_path ${prefix}/scgi;
