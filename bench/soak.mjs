@@ -1,8 +1,13 @@
 // The memory soak (issue 21): a real server (node dist/main.js, as `npm start` runs it) under 100 clients for
-// 3 minutes, mixed: 60% thumbnail links, 30% list pages, 10% uploads (wrk + bench/soak.lua). Reports the peak RSS
-// of every server process sampled from /proc every 250 ms, the errors (any status >= 400, 429 included, and
-// socket errors) and p99. Usage: npm run bench:soak [-- --seconds=180 --clients=100 --upload=1600x1200]
-// WEB_CONCURRENCY (default 1 here) and NODE_OPTIONS from the environment reach the server.
+// 3 minutes, mixed: 60% thumbnail links, 30% list pages, 10% uploads (wrk + bench/soak.lua). By default the mix
+// is of clients, as users are: 60 connections view thumbnails, 30 page through lists and 10 upload, each waiting
+// for its own answers (three wrk processes, their latencies merged into one distribution). --mix=requests makes
+// each of the 100 connections pick every request at random instead, so that in a closed loop the connections
+// gather in the slowest kind (bench/README.md explains what that measures). Reports the peak RSS of every server
+// process sampled from /proc every 250 ms, the errors (any status >= 400, 429 included, and socket errors) and
+// p99, overall and per kind. Usage: npm run bench:soak [-- --seconds=180 --clients=100 --upload=1600x1200
+// --mix=clients|requests]. WEB_CONCURRENCY (default 1 here) and NODE_OPTIONS from the environment reach the
+// server.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +34,8 @@ const CLIENTS = arg('clients', 100);
 const [UPLOAD_W, UPLOAD_H] = (process.argv.find((a) => a.startsWith('--upload='))?.slice(9) ?? '1600x1200')
   .split('x')
   .map(Number);
+const MIX = process.argv.find((a) => a.startsWith('--mix='))?.slice(6) ?? 'clients';
+if (!['clients', 'requests'].includes(MIX)) throw new Error('--mix is clients or requests');
 const USERS = 5; // each made by the CLI (a few seconds each)
 const log = (message) => console.error(`soak: ${message}`);
 // A kept-alive socket the server has just closed fails at once: one retry on a fresh socket (as bench/run.mjs).
@@ -52,6 +59,7 @@ const serverPids = () => {
   return [pid, ...children.map(Number)];
 };
 const peaks = new Map();
+let soakRequests = 0;
 let sampler;
 try {
   await waitForHealth(base, server);
@@ -111,29 +119,25 @@ try {
       }
     }
   }, 250);
-  const wrk = spawn(
-    'wrk',
-    ['-t', '2', '-c', String(CLIENTS), '-d', `${SECONDS}s`, '--timeout', '10s', '-s', 'bench/soak.lua', base],
-    { env: { ...process.env, SOAK_DIR: dataDir }, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let out = '';
-  wrk.stdout.on('data', (d) => (out += d));
-  const code = await new Promise((r) => wrk.on('close', r));
+  // One wrk per population (--mix=clients), or one mixed wrk (--mix=requests).
+  const populations =
+    MIX === 'clients'
+      ? [
+          ['links', Math.round(CLIENTS * 0.6)],
+          ['lists', Math.round(CLIENTS * 0.3)],
+          ['uploads', CLIENTS - Math.round(CLIENTS * 0.6) - Math.round(CLIENTS * 0.3)],
+        ]
+      : [['mixed', CLIENTS]];
+  const runs = await Promise.all(populations.map(([kind, connections]) => runWrk(kind, connections)));
   clearInterval(sampler);
-  if (code !== 0) throw new Error(`wrk exited ${code}: ${out}`);
-  const result = JSON.parse(
-    out
-      .trim()
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .pop(),
-  );
+  const result = merged(runs);
+  soakRequests = result.requests;
   const errors = result.errorStatus + result.connect + result.read + result.write + result.timeout;
   const peak = Math.max(...peaks.values());
   const files = readdirSync(join(dataDir, 'files', 'images')).length;
   const ok = (cond) => (cond ? '✓' : '✗');
   console.log(
-    `\nsoak: ${CLIENTS} clients, ${SECONDS} s, WEB_CONCURRENCY=${env.WEB_CONCURRENCY}, NODE_OPTIONS=${env.NODE_OPTIONS ?? ''}`,
+    `\nsoak: ${CLIENTS} clients (${populations.map(([kind, n]) => `${n} ${kind}`).join(', ')}), ${SECONDS} s, WEB_CONCURRENCY=${env.WEB_CONCURRENCY}, NODE_OPTIONS=${env.NODE_OPTIONS ?? ''}`,
   );
   console.log(
     `requests: ${result.requests} (${(result.requests / result.seconds).toFixed(0)} req/s), images stored: ${files}`,
@@ -144,6 +148,11 @@ try {
   console.log(
     `latency: p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms (target ≤ 250 ${ok(result.p99 <= 250)}), max ${result.max.toFixed(0)} ms`,
   );
+  for (const run of runs.length > 1 ? runs : []) {
+    console.log(
+      `  ${run.kind}: ${run.requests} requests, p50 ${quantile([run], 0.5).toFixed(1)} ms, p99 ${quantile([run], 0.99).toFixed(1)} ms`,
+    );
+  }
   console.log(
     `idle RSS before the soak (MiB): ${Object.entries(idle)
       .map(([pid, mib]) => `${pid}: ${mib}`)
@@ -158,7 +167,9 @@ try {
   await stop(server, 'SIGTERM');
   // The server's own view, from its request lines: where the time goes, per kind of request.
   const lines = requestLog(serverLog);
-  console.log(`request lines in the server's log, by status: ${JSON.stringify(requestStatuses(serverLog))}`);
+  console.log(
+    `request lines in the server's log, by status: ${JSON.stringify(requestStatuses(serverLog))} (${lines.length} lines, ${soakRequests} requests answered to wrk: ${lines.length >= soakRequests ? 'none lost ✓' : `${soakRequests - lines.length} lost ✗`})`,
+  );
   const kinds = {
     'thumbnail links': (l) => l.path.startsWith('/media/'),
     'list pages': (l) => l.method === 'GET' && l.path.startsWith('/api/images'),
@@ -173,4 +184,58 @@ try {
     console.log(`server time, ${kind}: ${ms.length} requests, p50 ${at(0.5)} ms, p99 ${at(0.99)} ms`);
   }
   rmSync(dataDir, { recursive: true, force: true });
+}
+
+/** One wrk process of `connections` connections, each asking for `kind` (bench/soak.lua); its done() line. */
+async function runWrk(kind, connections) {
+  const child = spawn(
+    'wrk',
+    ['-t', '1', '-c', String(connections), '-d', `${SECONDS}s`, '--timeout', '10s', '-s', 'bench/soak.lua', base],
+    { env: { ...process.env, SOAK_DIR: dataDir, SOAK_KIND: kind }, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  const code = await new Promise((r) => child.on('close', r));
+  if (code !== 0) throw new Error(`wrk (${kind}) exited ${code}: ${out}`);
+  return JSON.parse(
+    out
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .pop(),
+  );
+}
+
+/**
+ * The latency at quantile `p` of several wrk runs together: each run's 0.1-percentile grid stands for its
+ * requests in equal shares, so a kind weighs as much as the requests it made.
+ */
+function quantile(runs, p) {
+  const total = runs.reduce((sum, r) => sum + r.requests, 0);
+  const points = runs
+    .flatMap((r) => r.q.map((ms, i) => ({ ms, weight: r.requests * (i === 0 ? 0 : 1 / (r.q.length - 1)) })))
+    .sort((a, b) => a.ms - b.ms);
+  let seen = 0;
+  for (const point of points) {
+    seen += point.weight;
+    if (seen >= p * total) return point.ms;
+  }
+  return points.at(-1).ms;
+}
+
+/** The runs as one: requests, errors by kind summed, p50/p99 of the merged distribution, the highest max. */
+function merged(runs) {
+  const sum = (key) => runs.reduce((total, r) => total + r[key], 0);
+  return {
+    requests: sum('requests'),
+    seconds: Math.max(...runs.map((r) => r.seconds)),
+    errorStatus: sum('errorStatus'),
+    connect: sum('connect'),
+    read: sum('read'),
+    write: sum('write'),
+    timeout: sum('timeout'),
+    p50: quantile(runs, 0.5),
+    p99: quantile(runs, 0.99),
+    max: Math.max(...runs.map((r) => r.max)),
+  };
 }
