@@ -14,7 +14,7 @@ const PINO_LEVELS: Record<LogLevel, Level> = {
 
 /**
  * Lines are gathered and written synchronously in whole-line chunks of LOG_BATCH_BYTES to PIPE_BUF bytes: one
- * write(2) carries about a dozen request lines, and no line waits longer than LOG_FLUSH_MS when the server is
+ * write(2) carries about ten request lines, and no line waits longer than LOG_FLUSH_MS when the server is
  * quiet. A write is never longer than PIPE_BUF and holds whole lines, so the lines of several cluster workers
  * sharing one stdout pipe never interleave mid-line. pino flushes what is left on exit.
  *
@@ -24,7 +24,7 @@ const PINO_LEVELS: Record<LogLevel, Level> = {
  * every line is kept; if stdout stops being read, the server waits for it, as pino's default does.
  */
 const PIPE_BUF = 4096;
-const LOG_BATCH_BYTES = 2048;
+const LOG_BATCH_BYTES = 3584;
 const LOG_FLUSH_MS = 100;
 
 /**
