@@ -18,10 +18,10 @@ export interface UsageSnapshot {
  * What a reservation attempt decides, given the counters (under the lock): `true` to take it, or a value
  * that the caller turns into a refusal.
  */
+export type ReservationRule<R> = (snapshot: UsageSnapshot) => true | R;
+
 /** What keepStored decided about a file written after its upload. */
 export type KeepVerdict = 'kept' | 'over' | 'gone';
-
-export type ReservationRule<R> = (snapshot: UsageSnapshot) => true | R;
 
 /**
  * The SQL of usage accounting (see the migration 1763920000000-tier-limits-and-usage for the tables and the
