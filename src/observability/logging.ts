@@ -26,6 +26,27 @@ const PINO_LEVELS: Record<LogLevel, Level> = {
 const PIPE_BUF = 4096;
 const LOG_BATCH_BYTES = 3584;
 const LOG_FLUSH_MS = 100;
+type Destination = ReturnType<typeof pino.destination>;
+
+/**
+ * Writes what `stream` holds at most `ms` after a line comes in. Not sonic-boom's `periodicFlush`: that one
+ * fires every `ms` for good, and on an idle server each tick was an empty write(2) (10 a second per process).
+ * Here a timer is armed by the first line after a flush, and none runs while nothing is logged. The stream is
+ * still pino's own destination (pino flushes it on exit).
+ */
+function flushedWithin(stream: Destination, ms: number): Destination {
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    timer = undefined;
+    stream.flush();
+  };
+  const write = stream.write.bind(stream);
+  stream.write = (line: string) => {
+    timer ??= setTimeout(flush, ms).unref();
+    return write(line);
+  };
+  return stream;
+}
 
 /**
  * The process's pino logger: JSON lines with NODE_ENV=production (and in tests), readable single lines in
@@ -43,13 +64,10 @@ export function createPino(config: AppConfig, destination?: DestinationStream): 
           translateTime: 'SYS:HH:MM:ss.l',
           ignore: 'pid,hostname',
         })
-      : pino.destination({
-          dest: 1,
-          sync: true,
-          minLength: LOG_BATCH_BYTES,
-          maxWrite: PIPE_BUF,
-          periodicFlush: LOG_FLUSH_MS,
-        }));
+      : flushedWithin(
+          pino.destination({ dest: 1, sync: true, minLength: LOG_BATCH_BYTES, maxWrite: PIPE_BUF }),
+          LOG_FLUSH_MS,
+        ));
   return pino(
     {
       level: PINO_LEVELS[config.logLevel],
