@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootApp, freePort, type TestApp } from './support/app.js';
@@ -129,6 +129,7 @@ describe('deploy/nginx.conf, the cache front (Debian nginx in front of a real se
     let upstream: Server;
     let front: Front;
     const seen: string[] = [];
+    const forwarded: IncomingHttpHeaders[] = [];
     afterAll(async () => {
       await front?.stop();
       await new Promise((resolve) => upstream?.close(resolve));
@@ -136,7 +137,10 @@ describe('deploy/nginx.conf, the cache front (Debian nginx in front of a real se
 
     it('passes Vary: Accept through and keys the cache on a normalised Accept (avif and/or webp named with q > 0, else original)', async () => {
       upstream = createServer((req, res) => {
-        if (req.url?.startsWith('/media/')) seen.push(req.headers.accept ?? '');
+        if (req.url?.startsWith('/media/')) {
+          seen.push(req.headers.accept ?? '');
+          forwarded.push(req.headers);
+        }
         res.writeHead(200, {
           'content-type': 'text/plain',
           'cache-control': 'public, max-age=300',
@@ -170,6 +174,13 @@ describe('deploy/nginx.conf, the cache front (Debian nginx in front of a real se
       // wildcards name no format
       expect(await get('image/*')).toEqual({ vary: 'Accept', cache: 'HIT', body: 'variant for */*' });
       expect(seen).toEqual(['image/avif,image/webp,*/*', 'image/webp,*/*', '*/*', 'image/avif,*/*']);
+      // A miss reaches the API as every other proxied request does: the client's Host and address, and a
+      // kept-alive upstream connection.
+      for (const headers of forwarded) {
+        expect(headers).toMatchObject({ host: new URL(front.url).host, 'x-forwarded-for': '127.0.0.1' });
+        expect(headers['x-forwarded-proto']).toBe('http');
+        expect(headers.connection).not.toBe('close');
+      }
     });
   });
 });
