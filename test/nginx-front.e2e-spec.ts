@@ -105,6 +105,14 @@ describe('deploy/nginx.conf, the cache front (Debian nginx in front of a real se
       const second = await fetch(front.url + thumb);
       expect([second.status, second.headers.get('x-cache-status')]).toEqual([200, 'HIT']);
       expect(Buffer.from(await second.arrayBuffer()).equals(bytes)).toBe(true);
+      // The original has a location of its own (sendfile stays on for big files): cached the same way.
+      const original = new URL(up.body.links.original as string).pathname;
+      const uploaded = Buffer.from(await (await fetch(t.baseUrl + original)).arrayBuffer());
+      for (const status of ['MISS', 'HIT']) {
+        const answer = await fetch(front.url + original);
+        expect([answer.status, answer.headers.get('x-cache-status')]).toEqual([200, status]);
+        expect(Buffer.from(await answer.arrayBuffer()).equals(uploaded)).toBe(true);
+      }
 
       const viaFront = await fetch(`${front.url}${expiringPath}`);
       expect([viaFront.status, viaFront.headers.get('x-cache-status')]).toEqual([200, null]);
