@@ -1,5 +1,7 @@
-// The second anchor for serving: nginx (one worker, sendfile, its descriptor cache, no corking: the fastest this
-// nginx answered a few-KB file here) answering the same thumbnail from disk with the project's headers. Debian: apt-get install -y nginx-light. Skipped (with a note) when nginx is missing.
+// The second anchor for serving: nginx (one worker, its descriptor cache, no corking, sendfile off: the fastest
+// this nginx answered a few-KB file here; sendfile off reads the file and sends headers and bytes in one write,
+// ~15 % more a second than sendfile's extra system call) answering the same thumbnail from disk with the
+// project's headers. Debian: apt-get install -y nginx-light. Skipped (with a note) when nginx is missing.
 import { spawn, execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,7 +41,7 @@ error_log stderr error;
 events { worker_connections 4096; }
 http {
   access_log off;
-  sendfile on;
+  sendfile off;
   open_file_cache max=10000 inactive=60s;
   open_file_cache_valid 30s;
   keepalive_requests 1000000;
