@@ -3,6 +3,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { LabelledHistogram } from './labelled-histogram.js';
 
 export type CacheName = 'grants' | 'image_lookup';
+type LookupResult = 'hit' | 'miss' | 'bypass';
 
 /**
  * Why an upload was refused by a limit: the server's or the tier's file size (413), the tier's storage quota
@@ -60,11 +61,25 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly cacheLookups = new Counter({
+  /**
+   * Counted in plain numbers (two lookups on every link request: prom-client's inc() hashes its label object
+   * each time) and handed to prom-client when it collects.
+   */
+  private readonly lookupCounts: Record<CacheName, Record<LookupResult, number>> = {
+    grants: { hit: 0, miss: 0, bypass: 0 },
+    image_lookup: { hit: 0, miss: 0, bypass: 0 },
+  };
+  private readonly cacheLookups = new Counter({
     name: 'image_api_cache_lookups_total',
     help: 'Cache lookups by cache and result (hit, miss, bypass while the cache cannot be trusted)',
     labelNames: ['cache', 'result'] as const,
     registers: [this.registry],
+    collect: () => {
+      this.cacheLookups.reset();
+      for (const [cache, results] of Object.entries(this.lookupCounts)) {
+        for (const [result, n] of Object.entries(results)) if (n > 0) this.cacheLookups.inc({ cache, result }, n);
+      }
+    },
   });
 
   readonly uploadRefusals = new Counter({
@@ -84,8 +99,8 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  cacheLookup(cache: CacheName, result: 'hit' | 'miss' | 'bypass'): void {
-    this.cacheLookups.inc({ cache, result });
+  cacheLookup(cache: CacheName, result: LookupResult): void {
+    this.lookupCounts[cache][result]++;
   }
 
   uploadRefused(limit: UploadLimit): void {
