@@ -60,7 +60,11 @@ export async function createApp(config: AppConfig, options: AppOptions = {}): Pr
   // The same request id, log line and metric as every other request, without Express; helmet's headers for
   // links, worked out once.
   const mediaHeaders = mediaSecurityHeaders({ https });
-  serveMediaAheadOfRouter(app, (req, res) => ['X-Request-Id', observe.observe(req, res), ...mediaHeaders]);
+  serveMediaAheadOfRouter(app, (req, res, known) => [
+    'X-Request-Id',
+    observe.observe(req, res, known),
+    ...mediaHeaders,
+  ]);
   return app;
 }
 

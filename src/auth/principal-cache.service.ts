@@ -43,6 +43,11 @@ export class PrincipalCache {
     return this.cache.get(userId);
   }
 
+  /** What forUser() would resolve with when it is known without waiting (NotifiedCache.peek); else undefined. */
+  knownUser(userId: string): { value: Principal | null } | undefined {
+    return this.cache.peek(userId);
+  }
+
   /** Resolves once every change committed before this call applies here (see DatabaseNotifications.settled). */
   settled(): Promise<void> {
     return this.notifications.settled();

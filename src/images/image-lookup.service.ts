@@ -52,6 +52,11 @@ export class ImageLookup {
     return this.cache.get(id);
   }
 
+  /** What find() would resolve with when it is known without waiting (NotifiedCache.peek); else undefined. */
+  known(id: string): { value: ImageRef | null } | undefined {
+    return this.cache.peek(id);
+  }
+
   forget(id: string): void {
     this.cache.delete(id);
     for (const handler of this.deletedHandlers) handler(id);

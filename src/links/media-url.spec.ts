@@ -2,6 +2,7 @@ import {
   expiringMediaPath,
   isExpiringLink,
   isMediaUrl,
+  linkLabels,
   MEDIA_ROUTES,
   mediaLinkParts,
   mediaRouteLabel,
@@ -57,5 +58,22 @@ describe('redactMediaUrl', () => {
     ['/admin/resources/User', '/admin/resources/User'],
   ])('%s → %s', (path, expected) => {
     expect(redactMediaUrl(path)).toBe(expected);
+  });
+});
+
+describe('linkLabels: a link request labelled from its parts, no regex', () => {
+  it.each([
+    ['/media/6c0d-id/kq1Signature/200.jpg', MEDIA_ROUTES.permanent],
+    ['/media/6c0d-id/kq1Signature/original.png?x=1&y=%20', MEDIA_ROUTES.permanent],
+    ['/media/6c0d-id/kq1Signature/200.jpg/', MEDIA_ROUTES.permanent],
+    ['/MEDIA/6c0d-id/kq1Signature/200.jpg', MEDIA_ROUTES.permanent],
+    ['/media/6c0d-id/kq1Sign%61ture/200.jpg', MEDIA_ROUTES.permanent],
+    ['/media/x/m7QToken.part/original.jpg', MEDIA_ROUTES.expiring],
+    ['/MEDIA/X/m7QToken/200.jpg?download=1', MEDIA_ROUTES.expiring],
+    ['/media/x/m7Q%54oken/200.jpg', MEDIA_ROUTES.expiring],
+  ])('%s: %s, and the URL as redactMediaUrl gives it', (url, route) => {
+    const labels = linkLabels(url, mediaLinkParts(url)!);
+    expect(labels).toEqual({ route, path: redactMediaUrl(url) });
+    expect(labels.path).toContain('[redacted]');
   });
 });

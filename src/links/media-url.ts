@@ -64,6 +64,17 @@ export function mediaRouteLabel(path: string): string | undefined {
   return undefined;
 }
 
+/**
+ * For a link from `mediaLinkParts`: its route template and its URL as redactMediaUrl gives it (the signature or
+ * token `[redacted]`), from the parts already split: a link request runs no regex for its log line and metric.
+ */
+export function linkLabels(url: string, parts: string[]): { route: string; path: string } {
+  const route = isExpiringLink(parts) ? MEDIA_ROUTES.expiring : MEDIA_ROUTES.permanent;
+  if (url.includes('%')) return { route, path: redactMediaUrl(url) }; // decoded parts: lengths differ
+  const secretAt = '/media/'.length + parts[2].length + 1;
+  return { route, path: `${url.slice(0, secretAt)}[redacted]${url.slice(secretAt + parts[3].length)}` };
+}
+
 // Also with doubled slashes: whatever reaches a log must not carry a link's secret.
 const EXPIRING_SECRET = /^(\/+media\/+x\/+)[^/?#]+/i;
 const PERMANENT_SECRET = /^(\/+media\/+[^/?#]+\/+)[^/?#]+/i;

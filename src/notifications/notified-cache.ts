@@ -30,7 +30,7 @@ export interface NotifiedCacheOptions<V> {
  * lost the cache is bypassed, and it is cleared when they are back (nothing missed meanwhile survives).
  */
 export class NotifiedCache<V> {
-  private readonly cache: LRUCache<string, Promise<V>>;
+  private readonly cache: LRUCache<string, Entry<V>>;
 
   constructor(
     private readonly notifications: DatabaseNotifications,
@@ -38,7 +38,7 @@ export class NotifiedCache<V> {
     private readonly options: NotifiedCacheOptions<V>,
     private readonly metrics?: Metrics,
   ) {
-    this.cache = new LRUCache<string, Promise<V>>({
+    this.cache = new LRUCache<string, Entry<V>>({
       max: options.max,
       ...(options.ttlMs !== undefined && { ttl: options.ttlMs, noDeleteOnStaleGet: true }),
     });
@@ -51,25 +51,44 @@ export class NotifiedCache<V> {
   get(key: string): Promise<V> {
     const live = this.notifications.live;
     const cached = live ? this.cache.get(key) : undefined;
-    if (this.options.name) this.metrics?.cacheLookup(this.options.name, !live ? 'bypass' : cached ? 'hit' : 'miss');
-    if (cached) return cached;
+    this.count(live, cached);
+    if (cached) return cached.promise;
     const last = this.options.outageFallback ? this.cache.get(key, { allowStale: true }) : undefined;
-    const entry = last
+    const promise = last
       ? this.load(key).catch((error: unknown) => {
-          if (isDatabaseUnavailable(error)) return last;
+          if (isDatabaseUnavailable(error)) return last.promise;
           throw error;
         })
       : this.load(key);
-    if (!live && !this.options.keepWhileLost) return entry;
+    if (!live && !this.options.keepWhileLost) return promise;
+    const entry: Entry<V> = { promise, settled: false, value: undefined };
     this.cache.set(key, entry);
     const keeps = this.options.keeps;
-    entry.then(
+    promise.then(
       (value) => {
+        entry.settled = true;
+        entry.value = value;
         if (keeps && !keeps(value) && this.cache.get(key, { allowStale: true }) === entry) this.cache.delete(key);
       },
       () => this.cache.delete(key),
     );
-    return entry;
+    return promise;
+  }
+
+  /**
+   * The value get() would resolve with, when it is already known here (cached, loaded, served while live);
+   * else undefined, and the caller goes through get(). Lets a hot path answer without a promise.
+   */
+  peek(key: string): { value: V } | undefined {
+    if (!this.notifications.live) return undefined;
+    const cached = this.cache.get(key);
+    if (!cached?.settled) return undefined;
+    this.count(true, cached);
+    return cached as { value: V };
+  }
+
+  private count(live: boolean, cached: Entry<V> | undefined): void {
+    if (this.options.name) this.metrics?.cacheLookup(this.options.name, !live ? 'bypass' : cached ? 'hit' : 'miss');
   }
 
   delete(key: string): void {
@@ -79,4 +98,11 @@ export class NotifiedCache<V> {
   clear(): void {
     this.cache.clear();
   }
+}
+
+/** A cached load: its promise, and its value once it has resolved (for peek). */
+interface Entry<V> {
+  readonly promise: Promise<V>;
+  settled: boolean;
+  value: V | undefined;
 }

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger as Pino } from 'pino';
 import type { HistogramSeries } from './labelled-histogram.js';
 import type { Metrics } from './metrics.js';
+import { infoLineWriter } from './logging.js';
 import { acceptedRequestId, type OutsideRouterLabels, routeLabel } from './request-labels.js';
 
 const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
@@ -18,7 +19,10 @@ export function requestObserver(
   logger: Pino,
   metrics: Metrics,
   outside: OutsideRouterLabels,
-): { middleware: RequestHandler; observe: (req: ObservedRequest, res: ServerResponse) => string } {
+): {
+  middleware: RequestHandler;
+  observe: (req: ObservedRequest, res: ServerResponse, known?: KnownLabels) => string;
+} {
   // One series per label set (a few dozen: methods × route templates × status classes), resolved once, so a
   // request builds no label object of its own and its observation is a few array writes.
   const durations = new Map<string, HistogramSeries>();
@@ -31,32 +35,40 @@ export function requestObserver(
     }
     return child;
   };
+  const info = infoLineWriter(logger);
   /**
    * Starts observing a request: gives it its id (returned: the caller sends it as X-Request-Id) and writes its
    * line and metric when the response closes (Node emits `close` after `finish` too, and alone on an abort).
+   * `known`: the route label and loggable path when the caller has them already (the links).
    */
-  const observe = (req: ObservedRequest, res: ServerResponse): string => {
+  const observe = (req: ObservedRequest, res: ServerResponse, known?: KnownLabels): string => {
     const started = process.hrtime.bigint();
     const id = acceptedRequestId(req.headers['x-request-id']) ?? randomUUID();
-    (req as { id?: unknown }).id = id;
-    const url = (req.originalUrl ??= req.url ?? '');
+    if (!known) req.originalUrl ??= req.url ?? ''; // what routeLabel reads (Express sets it on its requests)
     res.once('close', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       // A client that went away before the response ended: logged as such, not counted as a status.
       const aborted = !res.writableFinished;
       const status = res.statusCode;
-      const route = routeLabel(req as Request, outside);
+      const method = req.method ?? '';
+      const route = known?.route ?? routeLabel(req as Request, outside);
       const statusClass = aborted
         ? 'aborted'
         : (STATUS_CLASSES[Math.floor(status / 100)] ?? `${Math.floor(status / 100)}xx`);
-      durationOf(req.method ?? '', route, statusClass).observe(seconds);
-      if (route === '/api/images' && req.method === 'POST' && !aborted) {
+      durationOf(method, route, statusClass).observe(seconds);
+      if (route === '/api/images' && method === 'POST' && !aborted) {
         metrics.uploads.inc({ outcome: status === 201 ? 'stored' : 'rejected', status: String(status) });
       }
-      const path = outside.redact(url);
+      const path = known?.path ?? outside.redact(req.originalUrl!);
       const durationMs = Math.round(seconds * 1e5) / 100;
-      const line = { requestId: id, method: req.method, path, status, durationMs, ...(aborted && { aborted }) };
-      const message = `${req.method} ${path} ${aborted ? 'aborted' : status} ${durationMs}ms`;
+      const message = `${method} ${path} ${aborted ? 'aborted' : status} ${durationMs}ms`;
+      if (status < 500) {
+        // The same line pino writes for logger.info(line, message), without its generic serializer.
+        const fields = `"requestId":"${id}","method":${JSON.stringify(method)},"path":${JSON.stringify(path)}`;
+        info(`${fields},"status":${status},"durationMs":${durationMs}${aborted ? ',"aborted":true' : ''}`, message);
+        return;
+      }
+      const line = { requestId: id, method, path, status, durationMs, ...(aborted && { aborted }) };
       // 503 is an expected state (a dependency is down: the filter has warned once per request already).
       if (status >= 500 && status !== 503) logger.error(line, message);
       else if (status === 503) logger.warn(line, message);
@@ -65,10 +77,18 @@ export function requestObserver(
     return id;
   };
   const middleware = function requestObserver(req: Request, res: Response, next: NextFunction): void {
-    res.setHeader('X-Request-Id', observe(req, res));
+    const id = observe(req, res);
+    (req as { id?: unknown }).id = id; // the exception filter and Nest's logger name the request by it
+    res.setHeader('X-Request-Id', id);
     next();
   };
   return { middleware, observe };
+}
+
+/** A request's route label and loggable path (secrets redacted), when its handler knows them already. */
+export interface KnownLabels {
+  route: string;
+  path: string;
 }
 
 /** A request as the observer sees it: Express's, or a bare node:http one (the `/media` links). */

@@ -2,15 +2,20 @@ import { Logger, NotFoundException } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DomainError } from '../common/domain-error.js';
 import { errorAnswer, writeErrorAnswer } from '../common/http-exception.filter.js';
-import { isExpiringLink, isMediaUrl, mediaLinkParts } from '../links/media-url.js';
+import { isExpiringLink, isMediaUrl, linkLabels, mediaLinkParts } from '../links/media-url.js';
 import { writeServed } from './served-file.js';
-import { ServingService } from './serving.service.js';
+import { type Served, ServingService } from './serving.service.js';
 
 /**
  * Runs on every link request before it is answered (request id, logging, metrics) and gives the headers every
  * answer to it carries (X-Request-Id, the security headers), as a flat list of names and values.
  */
-export type RequestHook = (req: IncomingMessage, res: ServerResponse) => readonly string[];
+export type RequestHook = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  /** A link's route template and redacted URL (linkLabels), for its log line and metric. */
+  link?: { route: string; path: string },
+) => readonly string[];
 
 /**
  * The one entry point for `/media/...`: straight from node:http, ahead of Express and Nest's router. Every
@@ -34,25 +39,33 @@ export function mediaRequestHandler(
   return (req, res) => {
     const url = req.url ?? '';
     if (!isMediaUrl(url)) return false;
-    const head = hook(req, res);
     let parts: string[] | undefined;
     try {
       parts = req.method === 'GET' || req.method === 'HEAD' ? mediaLinkParts(url) : undefined;
     } catch {
-      fail(res, head, new BadEncoding());
+      fail(res, hook(req, res), new BadEncoding());
       return true;
     }
     if (!parts) {
       // What Nest's router answered for a path no route matched.
-      fail(res, head, new NotFoundException(`Cannot ${req.method} ${url}`));
+      fail(res, hook(req, res), new NotFoundException(`Cannot ${req.method} ${url}`));
       return true;
     }
+    const head = hook(req, res, linkLabels(url, parts));
     const ifNoneMatch = req.headers['if-none-match'];
     const accept = req.headers.accept; // thumbnails are negotiated on it
-    const served = isExpiringLink(parts)
-      ? serving.expiring(parts[3], parts[4], ifNoneMatch, accept)
-      : serving.permanent(parts[2], parts[3], parts[4], ifNoneMatch, accept);
-    served.then((file) => writeServed(res, file, head)).catch((error: unknown) => fail(res, head, error));
+    let served: Served;
+    try {
+      served = isExpiringLink(parts)
+        ? serving.expiring(parts[3], parts[4], ifNoneMatch, accept)
+        : serving.permanent(parts[2], parts[3], parts[4], ifNoneMatch, accept);
+    } catch (error) {
+      fail(res, head, error);
+      return true;
+    }
+    if (served instanceof Promise) {
+      served.then((file) => writeServed(res, file, head)).catch((error: unknown) => fail(res, head, error));
+    } else void writeServed(res, served, head);
     return true;
   };
 }

@@ -20,13 +20,14 @@ export interface ServedFile {
 /**
  * The one exit for every file: `head` (the caller's headers: request id, security headers with nosniff) then
  * ETag, Cache-Control, Expires, Vary, Content-Type and Content-Length, then the bytes. Plain node:http, and
- * every header in one writeHead of a flat list: Node then skips its per-response header object.
+ * every header in one writeHead of a flat list: Node then skips its per-response header object. Bytes in
+ * memory are written at once; a stream returns the promise of its end.
  */
-export async function writeServed(
+export function writeServed(
   res: ServerResponse,
   served: ServedFile,
   head: readonly string[] = [],
-): Promise<void> {
+): void | Promise<void> {
   const headers = [...head, 'ETag', served.etag, 'Cache-Control', served.cacheControl];
   if (served.expires) headers.push('Expires', served.expires);
   if (served.vary) headers.push('Vary', served.vary);
@@ -38,5 +39,5 @@ export async function writeServed(
     return;
   }
   // A client that goes away mid-file is not an error of ours: just stop reading.
-  await pipeline(served.object.stream, res).catch(() => res.destroy());
+  return pipeline(served.object.stream, res).catch(() => void res.destroy());
 }

@@ -17,6 +17,7 @@ import { DatabaseNotifications } from '../notifications/database-notifications.s
 import { originalKey } from '../storage/keys.js';
 import { Storage } from '../storage/storage.js';
 import { PrincipalCache } from '../auth/principal-cache.service.js';
+import type { Principal } from '../auth/principal.js';
 import { tierGrants, type Variant, VariantNotGrantedError } from '../tiers/variant.js';
 import { HotFiles } from './hot-files.js';
 import type { ServedFile } from './served-file.js';
@@ -61,19 +62,40 @@ export class ServingService {
     notifications.onReset(() => this.hot.clear());
   }
 
-  /** `/media/{imageId}/{signature}/{file}`: while the owner's current tier grants the variant. */
-  async permanent(
-    imageId: string,
-    signature: string,
-    file: string,
-    ifNoneMatch?: string,
-    accept?: string,
-  ): Promise<ServedFile> {
+  /**
+   * `/media/{imageId}/{signature}/{file}`: while the owner's current tier grants the variant. A link whose image,
+   * owner and bytes (or the client's ETag) are all known here is answered at once, without a promise: that is
+   * nearly every request for a thumbnail in use. A refusal is thrown, at once or as a rejection.
+   */
+  permanent(imageId: string, signature: string, file: string, ifNoneMatch?: string, accept?: string): Served {
     const { variant, extension } = parseLinkFile(file);
     if (!isUuid(imageId)) throw new LinkNotFoundError();
     if (!this.links.verify(imageId, variant, signature)) throw new LinkForgedError();
-    const image = await this.image(imageId, extension);
+    const image = this.lookup.known(imageId);
+    const owner = image?.value && this.principals.knownUser(image.value.ownerId);
+    if (!owner) return this.permanentLoaded(imageId, extension, variant, ifNoneMatch, accept);
+    return this.granted(checkedImage(image.value, extension), owner.value, variant, ifNoneMatch, accept);
+  }
+
+  private async permanentLoaded(
+    imageId: string,
+    extension: string,
+    variant: Variant,
+    ifNoneMatch?: string,
+    accept?: string,
+  ): Promise<ServedFile> {
+    const image = checkedImage(await this.lookup.find(imageId), extension);
     const owner = await this.principals.forUser(image.ownerId);
+    return this.granted(image, owner, variant, ifNoneMatch, accept);
+  }
+
+  private granted(
+    image: ImageRef,
+    owner: Principal | null,
+    variant: Variant,
+    ifNoneMatch?: string,
+    accept?: string,
+  ): Served {
     if (!owner || !tierGrants(owner.tier, variant)) {
       throw new VariantNotGrantedError('The owner’s plan does not include this image size');
     }
@@ -89,15 +111,9 @@ export class ServingService {
     const state = await this.expiringLinks.state(claims.linkId);
     if (state === 'missing') throw new LinkNotFoundError();
     if (state === 'revoked') throw new LinkRevokedError();
-    const image = await this.image(claims.imageId, extension);
+    const image = checkedImage(await this.lookup.find(claims.imageId), extension);
     const served = await this.file(image, variant, Math.floor(remainingMs / 1000), 'private', ifNoneMatch, accept);
     return { ...served, expires: claims.expiresAt.toUTCString() };
-  }
-
-  private async image(imageId: string, extension: string): Promise<ImageRef> {
-    const image = await this.lookup.find(imageId);
-    if (!image || EXTENSIONS[image.format] !== extension) throw new LinkNotFoundError('No such image');
-    return image;
   }
 
   /**
@@ -106,44 +122,52 @@ export class ServingService {
    * own ETag and never changes, so a matching If-None-Match is a 304 for the format being served only. An
    * AVIF not made yet is queued, and the best format already made is served meanwhile with a short max-age.
    */
-  private async file(
+  private file(
     image: ImageRef,
     variant: Variant,
     maxAge: number,
     scope: 'public' | 'private',
     ifNoneMatch: string | undefined,
     accept: string | undefined,
-  ): Promise<ServedFile> {
+  ): Served {
     if (variant === 'original') {
       const cacheControl = `${scope}, max-age=${maxAge}`;
       return this.send(image, variant, null, `"${image.id}-${variant}"`, cacheControl, undefined, ifNoneMatch);
     }
     const wanted = acceptedExtras(accept) & this.formatBits;
-    let format = negotiate(wanted, this.formatBits);
-    let provisional = false;
-    if (format === 'avif' && !(await this.made(image, variant, 'avif', ifNoneMatch))) {
+    const format = negotiate(wanted, this.formatBits);
+    const thumbnail = (format: ExtraFormat | null, provisional: boolean) => {
+      const etag = format ? `"${image.id}-${variant}-${format}"` : `"${image.id}-${variant}"`;
+      const cacheControl = `${scope}, max-age=${provisional ? Math.min(maxAge, PROVISIONAL_MAX_AGE) : maxAge}`;
+      return this.send(image, variant, format, etag, cacheControl, VARY, ifNoneMatch);
+    };
+    if (format !== 'avif' || this.madeHere(image, variant, 'avif', ifNoneMatch)) return thumbnail(format, false);
+    return this.madeInStorage(image, variant, 'avif').then((made) => {
+      if (made) return thumbnail(format, false);
       this.thumbnails.wantBackground(image.id);
-      format = negotiate(wanted & ~ACCEPTS_AVIF, this.formatBits);
-      provisional = true;
-    }
-    const etag = format ? `"${image.id}-${variant}-${format}"` : `"${image.id}-${variant}"`;
-    const cacheControl = `${scope}, max-age=${provisional ? Math.min(maxAge, PROVISIONAL_MAX_AGE) : maxAge}`;
-    return this.send(image, variant, format, etag, cacheControl, VARY, ifNoneMatch);
+      return thumbnail(negotiate(wanted & ~ACCEPTS_AVIF, this.formatBits), true);
+    });
   }
 
   /**
-   * Whether a thumbnail in a background format exists, cheapest first: the client holds its ETag (so it was
-   * served: formats are only ever removed with their image), it is in memory, its job is known to be pending
-   * here (no storage lookup on every request while it waits for a lull), it is in storage.
+   * Whether a thumbnail in a background format is known to exist without asking storage: the client holds its
+   * ETag (so it was served: formats are only ever removed with their image), or it is in memory.
    */
-  private async made(image: ImageRef, variant: Variant, format: ExtraFormat, ifNoneMatch?: string): Promise<boolean> {
-    if (matches(ifNoneMatch, `"${image.id}-${variant}-${format}"`)) return true;
-    if (this.notifications.live && this.hot.get(image.id, variant, format)) return true;
+  private madeHere(image: ImageRef, variant: Variant, format: ExtraFormat, ifNoneMatch?: string): boolean {
+    return (
+      matches(ifNoneMatch, `"${image.id}-${variant}-${format}"`) ||
+      (this.notifications.live && this.hot.get(image.id, variant, format) !== undefined)
+    );
+  }
+
+  /** Else: not while its job is known to be pending here (no storage lookup on every request meanwhile). */
+  private async madeInStorage(image: ImageRef, variant: Variant, format: ExtraFormat): Promise<boolean> {
     if (this.thumbnails.backgroundPending(image.id)) return false;
     return this.storage.exists(keyOf(image.id, Number(variant), image.format, format));
   }
 
-  private async send(
+  /** The answer: a 304, the bytes kept in memory (both at once), or a read from storage. */
+  private send(
     image: ImageRef,
     variant: Variant,
     format: ExtraFormat | null,
@@ -151,13 +175,28 @@ export class ServingService {
     cacheControl: string,
     vary: string | undefined,
     ifNoneMatch: string | undefined,
-  ): Promise<ServedFile> {
+  ): Served {
     const contentType = CONTENT_TYPES[format ?? image.format];
     if (matches(ifNoneMatch, etag)) return { status: 304, etag, cacheControl, contentType, vary };
     // Kept in memory only while deletions reach this instance (they drop it at once).
-    const useHot = this.notifications.live;
-    const kept = useHot ? this.hot.get(image.id, variant, format) : undefined;
+    const kept = this.notifications.live ? this.hot.get(image.id, variant, format) : undefined;
     if (kept) return { status: 200, etag, cacheControl, contentType, vary, body: kept };
+    return this.read(image, variant, format).then((read) => ({
+      status: 200,
+      etag,
+      cacheControl,
+      contentType,
+      vary,
+      ...read,
+    }));
+  }
+
+  private async read(
+    image: ImageRef,
+    variant: Variant,
+    format: ExtraFormat | null,
+  ): Promise<Pick<ServedFile, 'body' | 'object'>> {
+    const useHot = this.notifications.live;
     const readAt = this.hot.now();
     const object =
       variant === 'original'
@@ -170,12 +209,26 @@ export class ServingService {
     if (useHot && this.hot.fits(object.size)) {
       const body = await buffer(object.stream);
       this.hot.set(image.id, variant, body, readAt, format);
-      return { status: 200, etag, cacheControl, contentType, vary, body };
+      return { body };
     }
-    return { status: 200, etag, cacheControl, contentType, vary, object };
+    return { object };
   }
 }
 
+/** A file to send now, or once it is read (a refusal is thrown at once, or rejects). */
+export type Served = ServedFile | Promise<ServedFile>;
+
+function checkedImage(image: ImageRef | null, extension: string): ImageRef {
+  if (!image || EXTENSIONS[image.format] !== extension) throw new LinkNotFoundError('No such image');
+  return image;
+}
+
+/** If-None-Match names `etag` (strong or weak) or `*`. A request without one costs nothing. */
 function matches(ifNoneMatch: string | undefined, etag: string): boolean {
-  return !!ifNoneMatch && ifNoneMatch.split(',').some((tag) => [etag, `W/${etag}`, '*'].includes(tag.trim()));
+  if (!ifNoneMatch) return false;
+  if (ifNoneMatch === etag) return true;
+  return ifNoneMatch.split(',').some((tag) => {
+    const t = tag.trim();
+    return t === etag || t === '*' || (t.startsWith('W/') && t.slice(2) === etag);
+  });
 }
