@@ -106,6 +106,11 @@ export class ExpiringLinksService {
     return this.states.get(linkId);
   }
 
+  /** What state() would resolve with when it is known without waiting (NotifiedCache.peek); else undefined. */
+  knownState(linkId: string): { value: LinkState } | undefined {
+    return this.states.peek(linkId);
+  }
+
   private async loadState(linkId: string): Promise<LinkState> {
     const row = await this.links.findOne({ where: { id: linkId }, select: { id: true, revokedAt: true } });
     return !row ? 'missing' : row.revokedAt ? 'revoked' : 'live';

@@ -3,11 +3,11 @@ import { buffer } from 'node:stream/consumers';
 import { Clock } from '../common/clock.js';
 import { AppConfig } from '../config/config.js';
 import { isUuid } from '../common/uuid.js';
-import { ExpiringLinksService } from '../expiring-links/expiring-links.service.js';
+import { ExpiringLinksService, type LinkState } from '../expiring-links/expiring-links.service.js';
 import { ImageLookup, type ImageRef } from '../images/image-lookup.service.js';
 import { keyOf } from '../images/thumbnail-work.js';
 import { ThumbnailsService } from '../images/thumbnails.service.js';
-import { ExpiringLinkTokens } from '../links/expiring-link-token.js';
+import { type ExpiringLinkClaims, ExpiringLinkTokens } from '../links/expiring-link-token.js';
 import { parseLinkFile } from '../links/link-file.js';
 import { LinkExpiredError, LinkForgedError, LinkNotFoundError, LinkRevokedError } from '../links/link.errors.js';
 import { PermanentLinks } from '../links/permanent-links.js';
@@ -102,18 +102,43 @@ export class ServingService {
     return this.file(image, variant, PERMANENT_MAX_AGE, 'public', ifNoneMatch, accept);
   }
 
-  /** `/media/x/{token}/{file}`: until the signed expiry, unless revoked. */
-  async expiring(token: string, file: string, ifNoneMatch?: string, accept?: string): Promise<ServedFile> {
+  /** `/media/x/{token}/{file}`: until the signed expiry, unless revoked. At once when all is known, as above. */
+  expiring(token: string, file: string, ifNoneMatch?: string, accept?: string): Served {
     const { variant, extension } = parseLinkFile(file);
     const claims = this.tokens.verify(token, variant);
     const remainingMs = claims.expiresAt.getTime() - this.clock.now().getTime();
     if (remainingMs <= 0) throw new LinkExpiredError(claims.expiresAt);
-    const state = await this.expiringLinks.state(claims.linkId);
-    if (state === 'missing') throw new LinkNotFoundError();
-    if (state === 'revoked') throw new LinkRevokedError();
+    const state = this.expiringLinks.knownState(claims.linkId);
+    if (state) refuseUnlessLive(state.value);
+    const image = state && this.lookup.known(claims.imageId);
+    if (!image) return this.expiringLoaded(claims, extension, variant, remainingMs, ifNoneMatch, accept);
+    return this.expiringFile(claims, checkedImage(image.value, extension), variant, remainingMs, ifNoneMatch, accept);
+  }
+
+  private async expiringLoaded(
+    claims: ExpiringLinkClaims,
+    extension: string,
+    variant: Variant,
+    remainingMs: number,
+    ifNoneMatch?: string,
+    accept?: string,
+  ): Promise<ServedFile> {
+    refuseUnlessLive(await this.expiringLinks.state(claims.linkId));
     const image = checkedImage(await this.lookup.find(claims.imageId), extension);
-    const served = await this.file(image, variant, Math.floor(remainingMs / 1000), 'private', ifNoneMatch, accept);
-    return { ...served, expires: claims.expiresAt.toUTCString() };
+    return this.expiringFile(claims, image, variant, remainingMs, ifNoneMatch, accept);
+  }
+
+  private expiringFile(
+    claims: ExpiringLinkClaims,
+    image: ImageRef,
+    variant: Variant,
+    remainingMs: number,
+    ifNoneMatch?: string,
+    accept?: string,
+  ): Served {
+    const expires = claims.expiresAt.toUTCString();
+    const served = this.file(image, variant, Math.floor(remainingMs / 1000), 'private', ifNoneMatch, accept);
+    return served instanceof Promise ? served.then((file) => ({ ...file, expires })) : { ...served, expires };
   }
 
   /**
@@ -217,6 +242,11 @@ export class ServingService {
 
 /** A file to send now, or once it is read (a refusal is thrown at once, or rejects). */
 export type Served = ServedFile | Promise<ServedFile>;
+
+function refuseUnlessLive(state: LinkState): void {
+  if (state === 'missing') throw new LinkNotFoundError();
+  if (state === 'revoked') throw new LinkRevokedError();
+}
 
 function checkedImage(image: ImageRef | null, extension: string): ImageRef {
   if (!image || EXTENSIONS[image.format] !== extension) throw new LinkNotFoundError('No such image');
