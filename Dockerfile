@@ -57,12 +57,14 @@ RUN groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash 
 COPY --from=deps /usr/local/bin/node /usr/local/bin/node
 WORKDIR /app
 # glibc's malloc keeps an arena per thread and libvips' threads fragment them (see sharp's docs): two arenas
-# keep the server's memory flat under image work.
+# keep the server's memory flat under image work. MALLOC_MMAP_THRESHOLD_ pins the size from which malloc maps
+# memory of its own (returned at free) at its 128 KiB default: glibc otherwise raises it to the largest block
+# freed, so decoded pixels (megabytes each) came from the arenas and stayed resident (README › Memory).
 # NODE_COMPILE_CACHE: Node 22+ keeps the compiled code of every module it loads there, so a second start (the CLI
 # through `docker compose exec`, a restarted API) skips most of the parsing.
 # --max-semi-space-size=8: V8's young generation at 2 × 8 MiB instead of 2 × 16 MiB, the flag package.json's start
 # script gives too (README › Memory: about 20 MiB less RSS idle and under load, no measured cost in throughput).
-ENV NODE_ENV=production DATA_DIR=/data MALLOC_ARENA_MAX=2 NODE_COMPILE_CACHE=/tmp/node-compile-cache \
+ENV NODE_ENV=production DATA_DIR=/data MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 NODE_COMPILE_CACHE=/tmp/node-compile-cache \
     NODE_OPTIONS=--max-semi-space-size=8
 COPY --from=deps /app/package.json ./
 COPY --from=deps /app/node_modules ./node_modules

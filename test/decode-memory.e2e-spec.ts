@@ -26,8 +26,13 @@ describe('costly decodes against a server process', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'image-api-decode-'));
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
-    // MALLOC_ARENA_MAX as `npm start` and the Docker image set it.
-    const env = childEnv({ DATA_DIR: dataDir, PORT: String(port), MALLOC_ARENA_MAX: '2' });
+    // glibc's settings as `npm start` and the Docker image set them.
+    const env = childEnv({
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      MALLOC_ARENA_MAX: '2',
+      MALLOC_MMAP_THRESHOLD_: '131072',
+    });
     server = new ServerProcess(env);
     await server.ready(baseUrl);
     const created = await runNode(

@@ -67,7 +67,8 @@ const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 /**
  * The server under test as `npm start` runs it in production: a fresh temp DATA_DIR (embedded PostgreSQL, local
- * storage), new secrets, a free port, NODE_ENV=production, MALLOC_ARENA_MAX=2 and a request line per request
+ * storage), new secrets, a free port, NODE_ENV=production, glibc's settings of `npm start` (MALLOC_ARENA_MAX=2,
+ * MALLOC_MMAP_THRESHOLD_=131072) and a request line per request
  * (LOG_LEVEL=log, the default). No DATABASE_URL, REDIS_URL, STORAGE, NODE_OPTIONS or THUMBNAIL_FORMATS from the
  * caller's shell; `overrides` sets what a bench varies (WEB_CONCURRENCY, ...).
  */
@@ -86,6 +87,7 @@ export async function productionServerEnv(prefix, overrides = {}) {
     LOG_LEVEL: 'log',
     ACCESS_TOKEN_TTL: '86400',
     MALLOC_ARENA_MAX: '2',
+    MALLOC_MMAP_THRESHOLD_: '131072',
     WEB_CONCURRENCY: '1',
   };
   for (const key of ['DATABASE_URL', 'REDIS_URL', 'STORAGE', 'NODE_OPTIONS', 'THUMBNAIL_FORMATS']) delete env[key];
