@@ -61,14 +61,15 @@ export async function wrk(url, { threads = 1, connections = 50, seconds = 5, hea
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /**
- * Interleaved rounds after a 1 s warm-up of each: project, baseline, project, baseline… so that whatever else
- * the machine does falls on both alike. Returns the mean over rounds of req/s, p50 and p99 for each side.
+ * Interleaved rounds after a warm-up of each (1 s unless `warmup` says more): project, baseline, project,
+ * baseline… so that whatever else the machine does falls on both alike. Returns the mean over rounds of req/s,
+ * p50 and p99 for each side.
  */
-export async function sideBySide(project, baseline, { rounds, seconds }) {
+export async function sideBySide(project, baseline, { rounds, seconds, warmup = 1 }) {
   const runs = { project: [], baseline: [] };
   // Warm-up, not counted: JIT, connection pools and caches on both sides.
-  await wrk(project.url, { ...project, seconds: 1 });
-  await wrk(baseline.url, { ...baseline, seconds: 1 });
+  await wrk(project.url, { ...project, seconds: warmup });
+  await wrk(baseline.url, { ...baseline, seconds: warmup });
   for (let round = 0; round < rounds; round++) {
     runs.project.push(await wrk(project.url, { ...project, seconds }));
     runs.baseline.push(await wrk(baseline.url, { ...baseline, seconds }));
