@@ -218,7 +218,7 @@ try {
         record(
           'kept 200 px thumbnail, permanent link',
           await sideBySide({ url: permanent, ...links }, { url: nginx.url, ...links }, timing),
-          'nginx, 1 worker, sendfile from disk',
+          'nginx, 1 worker, from disk (sendfile off, descriptor cache)',
           null, // an anchor, not a target
         );
         // The cache front (deploy/nginx.conf) in front of this server: a hot thumbnail is nginx's from its cache.
@@ -236,7 +236,7 @@ try {
           record(
             'kept 200 px thumbnail through the cache front (deploy/nginx.conf, 1 worker)',
             await sideBySide({ url: viaFront, ...links }, { url: nginx.url, ...links }, timing),
-            'nginx, 1 worker, sendfile from disk',
+            'nginx, 1 worker, from disk (sendfile off, descriptor cache)',
             0.9,
           );
         } finally {
