@@ -98,13 +98,27 @@ describe('deploy/nginx.conf, the cache front (Debian nginx in front of a real se
         .expect(201);
       const expiringPath = new URL(expiring.body.url as string).pathname;
 
-      const first = await fetch(front.url + thumb);
+      const first = await fetch(front.url + thumb, { headers: { 'x-request-id': 'front-miss-1' } });
       expect([first.status, first.headers.get('x-cache-status')]).toEqual([200, 'MISS']);
       const bytes = Buffer.from(await first.arrayBuffer());
       expect(first.headers.get('cache-control')).toBe('public, max-age=300');
+      expect(first.headers.get('x-request-id')).toBe('front-miss-1'); // the API took the front's id
       const second = await fetch(front.url + thumb);
       expect([second.status, second.headers.get('x-cache-status')]).toEqual([200, 'HIT']);
       expect(Buffer.from(await second.arrayBuffer()).equals(bytes)).toBe(true);
+      // A hit names its own request, not the one that filled the cache; a client's id that the API would
+      // refuse is replaced as the API would replace it.
+      const hitIds = [second.headers.get('x-request-id')];
+      for (const id of ['front-hit-2', 'not valid!']) {
+        const hit = await fetch(front.url + thumb, { headers: { 'x-request-id': id } });
+        expect(hit.headers.get('x-cache-status')).toBe('HIT');
+        hitIds.push(hit.headers.get('x-request-id'));
+        await hit.arrayBuffer();
+      }
+      expect(hitIds[0]).toMatch(/^[0-9a-f]{32}$/);
+      expect(hitIds[1]).toBe('front-hit-2');
+      expect(hitIds[2]).toMatch(/^[0-9a-f]{32}$/);
+      expect(hitIds[2]).not.toBe(hitIds[0]);
       // The original has a location of its own (sendfile stays on for big files): cached the same way.
       const original = new URL(up.body.links.original as string).pathname;
       const uploaded = Buffer.from(await (await fetch(t.baseUrl + original)).arrayBuffer());
