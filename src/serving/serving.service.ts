@@ -41,6 +41,8 @@ const VARY = 'Accept';
 @Injectable()
 export class ServingService {
   private readonly hot: HotFiles;
+  /** An expiring link's Expires header, formatted once per verified token (ExpiringLinkTokens keeps its claims). */
+  private readonly expiresHeaders = new WeakMap<ExpiringLinkClaims, string>();
   /** THUMBNAIL_FORMATS as acceptedExtras bits: what negotiation may pick. */
   private readonly formatBits: number;
 
@@ -136,7 +138,8 @@ export class ServingService {
     ifNoneMatch?: string,
     accept?: string,
   ): Served {
-    const expires = claims.expiresAt.toUTCString();
+    let expires = this.expiresHeaders.get(claims);
+    if (expires === undefined) this.expiresHeaders.set(claims, (expires = claims.expiresAt.toUTCString()));
     const served = this.file(image, variant, Math.floor(remainingMs / 1000), 'private', ifNoneMatch, accept);
     return served instanceof Promise ? served.then((file) => ({ ...file, expires })) : { ...served, expires };
   }
