@@ -1,5 +1,5 @@
 import type { AppConfig } from '../config/config.js';
-import { createPino, infoLineWriter } from './logging.js';
+import { createPino, lineWriter } from './logging.js';
 
 /** A pino logger as the application makes it, writing into an array. */
 function logger(logLevel: AppConfig['logLevel']) {
@@ -8,7 +8,7 @@ function logger(logLevel: AppConfig['logLevel']) {
   return { pino, lines };
 }
 
-describe('infoLineWriter', () => {
+describe('lineWriter', () => {
   it('writes the very line pino writes for logger.info(fields, msg): same keys, same order, same values', () => {
     const { pino, lines } = logger('log');
     const fields = {
@@ -19,7 +19,7 @@ describe('infoLineWriter', () => {
       durationMs: 1.25,
     };
     pino.info(fields, `GET ${fields.path} 304 1.25ms`);
-    infoLineWriter(pino)(JSON.stringify(fields).slice(1, -1), `GET ${fields.path} 304 1.25ms`);
+    lineWriter(pino)('info', JSON.stringify(fields).slice(1, -1), `GET ${fields.path} 304 1.25ms`);
     expect(lines).toHaveLength(2);
     expect(lines.every((line) => line.endsWith('}\n'))).toBe(true);
     const [byPino, byHand] = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
@@ -30,7 +30,19 @@ describe('infoLineWriter', () => {
 
   it('writes nothing when info is off', () => {
     const { pino, lines } = logger('warn');
-    infoLineWriter(pino)('"status":200', 'GET / 200');
+    lineWriter(pino)('info', '"status":200', 'GET / 200');
     expect(lines).toEqual([]);
+  });
+
+  it('writes warn and error lines at their levels, as pino does', () => {
+    const { pino, lines } = logger('warn');
+    pino.warn({ status: 503 }, 'GET / 503');
+    lineWriter(pino)('warn', '"status":503', 'GET / 503');
+    pino.error({ status: 500 }, 'GET / 500');
+    lineWriter(pino)('error', '"status":500', 'GET / 500');
+    const parsed = lines.map((line): Record<string, unknown> => ({ ...(JSON.parse(line) as object), time: 0 }));
+    expect(parsed[1]).toEqual(parsed[0]);
+    expect(parsed[3]).toEqual(parsed[2]);
+    expect(parsed.map((line) => line.level)).toEqual([40, 40, 50, 50]);
   });
 });

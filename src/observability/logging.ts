@@ -118,18 +118,18 @@ export function createNestLogger(config: AppConfig, options: { stderr?: boolean 
 }
 
 /**
- * Writes an info line as pino's `logger.info(fields, msg)` writes it (level, time, the logger's bindings, the
+ * Writes a line as pino's `logger[level](fields, msg)` writes it (level, time, the logger's bindings, the
  * fields, msg; the same destination, so the same batching), from fields already in JSON: for the request
  * line, where pino's generic serializer (and its redaction pass) cost as much as the rest of a kept
  * thumbnail's request. `fields` is `"name":value,...` and must hold nothing the redaction would have removed.
  */
-export function infoLineWriter(logger: Pino): (fields: string, msg: string) => void {
+export function lineWriter(logger: Pino): (level: 'info' | 'warn' | 'error', fields: string, msg: string) => void {
   const internals = logger as unknown as Record<symbol, unknown>;
   const stream = internals[pino.symbols.streamSym] as DestinationStream;
   const bindings = internals[pino.symbols.chindingsSym] as string;
-  const info = logger.levels.values.info;
-  return (fields, msg) => {
-    if (logger.levelVal > info) return;
-    stream.write(`{"level":${info},"time":${Date.now()}${bindings},${fields},"msg":${JSON.stringify(msg)}}\n`);
+  return (level, fields, msg) => {
+    const value = logger.levels.values[level];
+    if (logger.levelVal > value) return;
+    stream.write(`{"level":${value},"time":${Date.now()}${bindings},${fields},"msg":${JSON.stringify(msg)}}\n`);
   };
 }

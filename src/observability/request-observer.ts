@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger as Pino } from 'pino';
 import type { HistogramSeries } from './labelled-histogram.js';
 import type { Metrics } from './metrics.js';
-import { infoLineWriter } from './logging.js';
+import { lineWriter } from './logging.js';
 import { acceptedRequestId, type OutsideRouterLabels, routeLabel } from './request-labels.js';
 
 const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
@@ -35,7 +35,7 @@ export function requestObserver(
     }
     return child;
   };
-  const info = infoLineWriter(logger);
+  const write = lineWriter(logger);
   /**
    * Starts observing a request: gives it its id (returned: the caller sends it as X-Request-Id) and writes its
    * line and metric when the response closes (Node emits `close` after `finish` too, and alone on an abort).
@@ -62,17 +62,11 @@ export function requestObserver(
       const path = known?.path ?? outside.redact(req.originalUrl!);
       const durationMs = Math.round(seconds * 1e5) / 100;
       const message = `${method} ${path} ${aborted ? 'aborted' : status} ${durationMs}ms`;
-      if (status < 500) {
-        // The same line pino writes for logger.info(line, message), without its generic serializer.
-        const fields = `"requestId":"${id}","method":${JSON.stringify(method)},"path":${JSON.stringify(path)}`;
-        info(`${fields},"status":${status},"durationMs":${durationMs}${aborted ? ',"aborted":true' : ''}`, message);
-        return;
-      }
-      const line = { requestId: id, method, path, status, durationMs, ...(aborted && { aborted }) };
+      // The same line pino writes for logger[level](line, message), without its generic serializer.
+      const fields = `"requestId":"${id}","method":${JSON.stringify(method)},"path":${JSON.stringify(path)}`;
+      const line = `${fields},"status":${status},"durationMs":${durationMs}${aborted ? ',"aborted":true' : ''}`;
       // 503 is an expected state (a dependency is down: the filter has warned once per request already).
-      if (status >= 500 && status !== 503) logger.error(line, message);
-      else if (status === 503) logger.warn(line, message);
-      else logger.info(line, message);
+      write(status === 503 ? 'warn' : status >= 500 ? 'error' : 'info', line, message);
     });
     return id;
   };
