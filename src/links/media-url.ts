@@ -64,11 +64,17 @@ export function mediaRouteLabel(path: string): string | undefined {
   return undefined;
 }
 
+/** A link request's metric label (route template) and loggable URL (secret redacted). */
+export interface LinkLabels {
+  route: string;
+  path: string;
+}
+
 /**
  * For a link from `mediaLinkParts`: its route template and its URL as redactMediaUrl gives it (the signature or
  * token `[redacted]`), from the parts already split: a link request runs no regex for its log line and metric.
  */
-export function linkLabels(url: string, parts: string[]): { route: string; path: string } {
+export function linkLabels(url: string, parts: string[]): LinkLabels {
   const route = isExpiringLink(parts) ? MEDIA_ROUTES.expiring : MEDIA_ROUTES.permanent;
   if (url.includes('%')) return { route, path: redactMediaUrl(url) }; // decoded parts: lengths differ
   const secretAt = '/media/'.length + parts[2].length + 1;

@@ -2,7 +2,7 @@ import { Logger, NotFoundException } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DomainError } from '../common/domain-error.js';
 import { errorAnswer, writeErrorAnswer } from '../common/http-exception.filter.js';
-import { isExpiringLink, isMediaUrl, linkLabels, mediaLinkParts } from '../links/media-url.js';
+import { isExpiringLink, isMediaUrl, type LinkLabels, linkLabels, mediaLinkParts } from '../links/media-url.js';
 import { writeServed } from './served-file.js';
 import { type Served, ServingService } from './serving.service.js';
 
@@ -13,8 +13,8 @@ import { type Served, ServingService } from './serving.service.js';
 export type RequestHook = (
   req: IncomingMessage,
   res: ServerResponse,
-  /** A link's route template and redacted URL (linkLabels), for its log line and metric. */
-  link?: { route: string; path: string },
+  /** A link's route template and redacted URL, for its log line and metric. */
+  link?: LinkLabels,
 ) => readonly string[];
 
 /**
