@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { securityHeaders } from '../src/common/security-headers.js';
+import { mediaSecurityHeaders, securityHeaders } from '../src/common/security-headers.js';
 import { JobQueue } from '../src/jobs/job-queue.js';
 import { MetricsEndpoint } from '../src/observability/observability.module.js';
 import { bootApp, freePort, TEST_JWT_SECRET, TEST_LINK_SECRET, type TestApp } from './support/app.js';
@@ -194,24 +194,41 @@ describe('operations: request ids, request logs, metrics, security headers', () 
       }
     });
 
-    it('/media keeps its headers, and other sites may embed the image', async () => {
+    // What only steers a document: an image answer (200 or 304) carries none of it.
+    const DOCUMENT_ONLY = [
+      'x-frame-options',
+      'cross-origin-opener-policy',
+      'origin-agent-cluster',
+      'referrer-policy',
+      'x-dns-prefetch-control',
+      'x-download-options',
+      'x-permitted-cross-domain-policies',
+      'x-xss-protection',
+      'content-security-policy',
+    ];
+
+    it('/media: nosniff, embeddable by other sites, and none of the headers that only steer documents', async () => {
       const image = (await upload(premium, await fixtures.png(120, 90))).body as { links: { original: string } };
       const res = await t.http().get(new URL(image.links.original).pathname).expect(200);
-      common(res.headers);
       expect(res.headers).toMatchObject({
         'content-type': 'image/png',
         'cache-control': 'public, max-age=300',
         'cross-origin-resource-policy': 'cross-origin',
+        'x-content-type-options': 'nosniff',
       });
       expect(res.headers.etag).toMatch(/^".+-original"$/);
       expect(Number(res.headers['content-length'])).toBe((res.body as Buffer).length);
-      expect(res.headers['content-security-policy']).toBeUndefined();
       const notModified = await t
         .http()
         .get(new URL(image.links.original).pathname)
         .set('If-None-Match', res.headers.etag)
         .expect(304);
-      common(notModified.headers);
+      expect(notModified.headers['x-content-type-options']).toBe('nosniff');
+      for (const answer of [res, notModified]) {
+        expect(answer.headers['x-powered-by']).toBeUndefined();
+        expect(answer.headers['strict-transport-security']).toBeUndefined(); // PUBLIC_URL is http here
+        for (const name of DOCUMENT_ONLY) expect(answer.headers[name]).toBeUndefined();
+      }
     });
 
     it('/api/docs and /admin: a CSP with scripts from this origin, AdminJS’s inline scripts by nonce', async () => {
@@ -234,12 +251,25 @@ describe('operations: request ids, request logs, metrics, security headers', () 
       expect(again.headers['content-security-policy']).not.toContain(nonce);
     });
 
-    it('HSTS only when the public URL is https', async () => {
+    it('HSTS only when the public URL is https, on links too', async () => {
       const app = express();
       app.use(securityHeaders({ https: true }));
       app.get('/x', (_req, res) => res.json({}));
       const res = await request(app).get('/x').expect(200);
       expect(res.headers['strict-transport-security']).toBe('max-age=31536000');
+      const media = (https: boolean) => {
+        const list = mediaSecurityHeaders({ https });
+        return Object.fromEntries(list.flatMap((_, i) => (i % 2 ? [] : [[list[i].toLowerCase(), list[i + 1]]])));
+      };
+      expect(media(true)).toEqual({
+        'cross-origin-resource-policy': 'cross-origin',
+        'strict-transport-security': 'max-age=31536000',
+        'x-content-type-options': 'nosniff',
+      });
+      expect(media(false)).toEqual({
+        'cross-origin-resource-policy': 'cross-origin',
+        'x-content-type-options': 'nosniff',
+      });
     });
   });
 

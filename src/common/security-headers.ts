@@ -8,14 +8,14 @@ const UI_PAGES = /^\/(api\/docs|admin)(\/|$|\?)/i;
 type NonceResponse = Response & { locals: { cspNonce?: string } };
 
 /**
- * Security headers through helmet, for every response: nosniff, no X-Powered-By, X-Frame-Options DENY,
- * no framing in any CSP, HSTS only when the public URL is https.
+ * Security headers through helmet, for every response but the links: nosniff, no X-Powered-By, X-Frame-Options
+ * DENY, no framing in any CSP, HSTS only when the public URL is https.
  *
  * - JSON and everything else: `default-src 'none'; frame-ancestors 'none'` (an API response never needs to
  *   load anything).
  * - Swagger UI and AdminJS pages: scripts from this origin only, plus (AdminJS) its inline bootstrap scripts,
  *   which get a per-response nonce; inline styles (both UIs set them), images from here, data: and blob:.
- * - /media: see mediaSecurityHeaders.
+ * - /media: only the headers that apply to an image (mediaSecurityHeaders).
  */
 export function securityHeaders(options: { https: boolean }): RequestHandler {
   const common = commonOptions(options);
@@ -72,17 +72,30 @@ function commonOptions(options: { https: boolean }): HelmetOptions {
 }
 
 /**
- * The security headers of every `/media` answer, as a flat list of names and values: helmet's, with no CSP and
- * `Cross-Origin-Resource-Policy: cross-origin`, so that other sites can embed the images (what an image host is
- * for), and nosniff as everywhere. They never depend on the request, so helmet runs once, at start, into a
- * recorder; the serving code sends them with its own (ETag, Cache-Control, ...) in one writeHead.
+ * The security headers of every `/media` answer, as a flat list of names and values. An image is not a document:
+ * the headers that only steer documents (framing, opener, referrer, DNS prefetch, XSS filter, Flash and IE
+ * download policies, origin clusters) do nothing on it, and they were 239 bytes of every answer (a 304: 581
+ * bytes with them, 342 without). What applies to an image stays: `nosniff` (an upload is never run as anything but
+ * its Content-Type), `Cross-Origin-Resource-Policy: cross-origin` (other sites may embed the images, which is
+ * what an image host is for) and, over https, HSTS. They never depend on the request, so helmet runs once, at
+ * start, into a recorder; the serving code sends them with its own (ETag, Cache-Control, ...) in one writeHead.
  */
 export function mediaSecurityHeaders(options: { https: boolean }): readonly string[] {
   return recorded(
     helmet({
-      ...commonOptions(options),
       contentSecurityPolicy: false,
+      crossOriginEmbedderPolicy: false,
+      crossOriginOpenerPolicy: false,
       crossOriginResourcePolicy: { policy: 'cross-origin' },
+      originAgentCluster: false,
+      referrerPolicy: false,
+      strictTransportSecurity: commonOptions(options).strictTransportSecurity,
+      xContentTypeOptions: true,
+      xDnsPrefetchControl: false,
+      xDownloadOptions: false,
+      xFrameOptions: false,
+      xPermittedCrossDomainPolicies: false,
+      xXssProtection: false,
     }),
   );
 }
