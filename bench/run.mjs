@@ -206,9 +206,12 @@ try {
     notes.push(`thumbnail: ${thumbBytes.length} bytes; headers: ${Object.keys(wireHeaders(first)).join(', ')}`);
 
     const links = { threads: 1, connections: 50 };
+    // The CPU each side's process tree used per request is reported next to req/s (see sideBySide).
+    const project = { ...links, pid: server.pid };
+    const floorSide = { url: floorUrl, ...links, pid: floor.child.pid };
     record(
       'kept 200 px thumbnail, permanent link',
-      await sideBySide({ url: permanent, ...links }, { url: floorUrl, ...links }, timing),
+      await sideBySide({ url: permanent, ...project }, floorSide, timing),
       'bare node:http, same bytes from a Buffer, same headers',
       0.5,
     );
@@ -217,7 +220,7 @@ try {
       try {
         record(
           'kept 200 px thumbnail, permanent link',
-          await sideBySide({ url: permanent, ...links }, { url: nginx.url, ...links }, timing),
+          await sideBySide({ url: permanent, ...project }, { url: nginx.url, ...links, pid: nginx.pid }, timing),
           'nginx, 1 worker, from disk (sendfile off, descriptor cache)',
           null, // an anchor, not a target
         );
@@ -235,7 +238,11 @@ try {
           if (statuses[1] !== 'HIT') throw new Error(`the front did not cache the thumbnail: ${statuses.join(', ')}`);
           record(
             'kept 200 px thumbnail through the cache front (deploy/nginx.conf, 1 worker)',
-            await sideBySide({ url: viaFront, ...links }, { url: nginx.url, ...links }, timing),
+            await sideBySide(
+              { url: viaFront, ...links, pid: front.pid },
+              { url: nginx.url, ...links, pid: nginx.pid },
+              timing,
+            ),
             'nginx, 1 worker, from disk (sendfile off, descriptor cache)',
             0.9,
           );
@@ -248,14 +255,14 @@ try {
     } else notes.push('nginx not installed (apt-get install -y nginx-light): its anchor row is missing');
     record(
       'same thumbnail, expiring link',
-      await sideBySide({ url: expiring, ...links }, { url: permanent, ...links }, timing),
+      await sideBySide({ url: expiring, ...project }, { url: permanent, ...project }, timing),
       'the permanent link',
       0.9,
     );
     const notModified = { ...links, headers: { 'If-None-Match': etag } };
     record(
       '304 (If-None-Match), permanent link',
-      await sideBySide({ url: permanent, ...notModified }, { url: floorUrl, ...notModified }, timing),
+      await sideBySide({ ...project, url: permanent, ...notModified }, { ...floorSide, ...notModified }, timing),
       'bare node:http 304, same headers',
       0.6,
     );
@@ -385,6 +392,10 @@ try {
   console.log('\nper-round req/s (project | baseline):');
   for (const r of rows)
     if (r.project.rounds) console.log(`  ${r.path}: ${r.project.rounds.join(', ')} | ${r.baseline.rounds.join(', ')}`);
+  console.log("\nCPU per request over the rounds, µs, each side's process tree (project | baseline):");
+  for (const r of rows)
+    if (r.project.cpuUs !== undefined && r.baseline.cpuUs !== undefined)
+      console.log(`  ${r.path} (${r.baselineName}): ${f(r.project.cpuUs, 1)} | ${f(r.baseline.cpuUs, 1)}`);
   console.log(`\nserver RSS: ${f(idleRss)} MiB idle after start`);
   if (uploadRss) {
     const ok = uploadRss.peak <= 300 ? '✓' : '✗';

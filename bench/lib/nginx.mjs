@@ -22,7 +22,7 @@ export function hasNginx() {
 // Headers nginx makes itself (or that are per connection).
 const OWN = new Set(['content-type', 'content-length', 'etag', 'last-modified', 'date', 'accept-ranges', 'connection']);
 
-/** Starts nginx serving FILE at /thumb.jpg; resolves with { url, stop() }. */
+/** Starts nginx serving FILE at /thumb.jpg; resolves with { url, pid (its master), stop() }. */
 export async function startNginx(file, headers, contentType) {
   const prefix = mkdtempSync(join(tmpdir(), 'image-api-bench-nginx-'));
   chmodSync(prefix, 0o755); // nginx's worker (nobody when started as root) reads from here
@@ -62,7 +62,7 @@ http {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}/thumb.jpg`;
-  return { url, stop: await running(child, prefix, url, 'nginx') };
+  return { url, pid: child.pid, stop: await running(child, prefix, url, 'nginx') };
 }
 
 /** Waits until `probe` answers (any HTTP status); resolves with stop(): SIGQUIT (graceful), then removes `prefix`. */
@@ -92,7 +92,7 @@ async function running(child, prefix, probe, what) {
  * Runs the shipped deploy/nginx.conf (the cache front) in front of the server on `upstreamPort`, changed only
  * where a bench must: its upstream's `server` lines point at that port, `listen 8080` at a free local port, its
  * cache under a temp folder, and one worker like the disk anchor above (same resources for the same work).
- * Resolves with { base, stop() }.
+ * Resolves with { base, pid (its master), stop() }.
  */
 export async function startFront(upstreamPort) {
   const prefix = mkdtempSync(join(tmpdir(), 'image-api-bench-front-'));
@@ -125,5 +125,5 @@ export async function startFront(upstreamPort) {
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const base = `http://127.0.0.1:${port}`;
-  return { base, stop: await running(child, prefix, `${base}/api/health`, 'the nginx front') };
+  return { base, pid: child.pid, stop: await running(child, prefix, `${base}/api/health`, 'the nginx front') };
 }

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +64,21 @@ export function cpuMs(pid) {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
 }
 const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+/** CPU time of a process and of all its descendants (nginx's workers, a cluster's workers), in ms. */
+export function treeCpuMs(pid) {
+  let total = 0;
+  try {
+    total = cpuMs(pid);
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const children = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean);
+      for (const child of children) total += treeCpuMs(Number(child));
+    }
+  } catch {
+    // gone meanwhile: what it used is no longer counted anywhere, on either side alike
+  }
+  return total;
+}
 
 /**
  * The server under test as `npm start` runs it in production: a fresh temp DATA_DIR (embedded PostgreSQL, local

@@ -1,6 +1,7 @@
 // wrk as the load generator: it runs in C on its own thread and reaches ~90k req/s here, far above what any
 // server in this bench answers, so the figures measure the servers, not the client.
 import { execFileSync, spawn } from 'node:child_process';
+import { treeCpuMs } from './proc.mjs';
 
 export function requireWrk() {
   try {
@@ -63,22 +64,37 @@ const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 /**
  * Interleaved rounds after a warm-up of each (1 s unless `warmup` says more): project, baseline, project,
  * baseline… so that whatever else the machine does falls on both alike. Returns the mean over rounds of req/s,
- * p50 and p99 for each side.
+ * p50 and p99 for each side, and, for a side given a `pid`, the CPU its process tree used per request over the
+ * rounds (µs): on a shared VM req/s moves with the neighbours far more than the work done per request does.
  */
 export async function sideBySide(project, baseline, { rounds, seconds, warmup = 1 }) {
   const runs = { project: [], baseline: [] };
+  const cpu = { project: { ms: 0, requests: 0 }, baseline: { ms: 0, requests: 0 } };
+  const measured = async (side, spec) => {
+    const before = spec.pid === undefined ? 0 : treeCpuMs(spec.pid);
+    const run = await wrk(spec.url, { ...spec, seconds });
+    if (spec.pid !== undefined) {
+      cpu[side].ms += treeCpuMs(spec.pid) - before;
+      cpu[side].requests += run.requests;
+    }
+    runs[side].push(run);
+  };
   // Warm-up, not counted: JIT, connection pools and caches on both sides.
   await wrk(project.url, { ...project, seconds: warmup });
   await wrk(baseline.url, { ...baseline, seconds: warmup });
   for (let round = 0; round < rounds; round++) {
-    runs.project.push(await wrk(project.url, { ...project, seconds }));
-    runs.baseline.push(await wrk(baseline.url, { ...baseline, seconds }));
+    await measured('project', project);
+    await measured('baseline', baseline);
   }
-  const summary = (list) => ({
-    rps: mean(list.map((r) => r.rps)),
-    p50: mean(list.map((r) => r.p50)),
-    p99: mean(list.map((r) => r.p99)),
-    rounds: list.map((r) => Math.round(r.rps)),
-  });
-  return { project: summary(runs.project), baseline: summary(runs.baseline) };
+  const summary = (side) => {
+    const list = runs[side];
+    return {
+      rps: mean(list.map((r) => r.rps)),
+      p50: mean(list.map((r) => r.p50)),
+      p99: mean(list.map((r) => r.p99)),
+      rounds: list.map((r) => Math.round(r.rps)),
+      cpuUs: cpu[side].requests ? (cpu[side].ms * 1000) / cpu[side].requests : undefined,
+    };
+  };
+  return { project: summary('project'), baseline: summary('baseline') };
 }
