@@ -65,7 +65,7 @@ const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
  * Interleaved rounds after a warm-up of each (1 s unless `warmup` says more): project, baseline, project,
  * baseline… so that whatever else the machine does falls on both alike. Returns the mean over rounds of req/s,
  * p50 and p99 for each side, and, for a side given a `pid`, the CPU its process tree used per request over the
- * rounds (µs): on a shared VM req/s moves with the neighbours far more than the work done per request does.
+ * rounds (µs): what a request costs each side, and (times req/s) whether the side kept its core busy or waited.
  */
 export async function sideBySide(project, baseline, { rounds, seconds, warmup = 1 }) {
   const runs = { project: [], baseline: [] };
