@@ -80,10 +80,23 @@ export function treeCpuMs(pid) {
   return total;
 }
 
+/** `npm start` as package.json writes it: the environment it sets (glibc's settings) and the node flags it gives. */
+const START = /^((?:\w+=\S+ )*)node((?: --\S+)*) dist\/main\.js$/.exec(
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).scripts.start,
+);
+const START_ENV = Object.fromEntries(
+  START[1]
+    .split(' ')
+    .filter(Boolean)
+    .map((assignment) => assignment.split('=')),
+);
+/** The node flags `npm start` gives the server, so that the bench runs what users run. */
+export const START_FLAGS = START[2].split(' ').filter(Boolean);
+
 /**
  * The server under test as `npm start` runs it in production: a fresh temp DATA_DIR (embedded PostgreSQL, local
- * storage), new secrets, a free port, NODE_ENV=production, glibc's settings of `npm start` (MALLOC_ARENA_MAX=2,
- * MALLOC_MMAP_THRESHOLD_=131072) and a request line per request
+ * storage), new secrets, a free port, NODE_ENV=production, the environment `npm start` sets (glibc's
+ * MALLOC_ARENA_MAX and MALLOC_MMAP_THRESHOLD_) and a request line per request
  * (LOG_LEVEL=log, the default). No DATABASE_URL, REDIS_URL, STORAGE, NODE_OPTIONS or THUMBNAIL_FORMATS from the
  * caller's shell; `overrides` sets what a bench varies (WEB_CONCURRENCY, ...).
  */
@@ -101,19 +114,12 @@ export async function productionServerEnv(prefix, overrides = {}) {
     NODE_ENV: 'production',
     LOG_LEVEL: 'log',
     ACCESS_TOKEN_TTL: '86400',
-    MALLOC_ARENA_MAX: '2',
-    MALLOC_MMAP_THRESHOLD_: '131072',
+    ...START_ENV,
     WEB_CONCURRENCY: '1',
   };
   for (const key of ['DATABASE_URL', 'REDIS_URL', 'STORAGE', 'NODE_OPTIONS', 'THUMBNAIL_FORMATS']) delete env[key];
   return { env: { ...env, ...overrides }, dataDir, port, base };
 }
-
-/** The node flags `npm start` gives the server (package.json), so that the bench runs what users run. */
-export const START_FLAGS = /\bnode((?: --\S+)*) dist\/main\.js/
-  .exec(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).scripts.start)[1]
-  .split(' ')
-  .filter(Boolean);
 
 /**
  * Starts `node dist/main.js` with `env`; its stdout (the JSON log, one line per request) goes to `logFile`, as
