@@ -1,3 +1,5 @@
+import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source.js';
 import { migrations } from '../src/database/migrations/index.js';
@@ -52,15 +54,32 @@ describe('database', () => {
     }
   });
 
-  it('lets several instances start on one empty database at once (migrations under a lock)', async () => {
+  it('lets several instances start on one empty database at once: one migrates and seeds, the others wait', async () => {
     const db = await createTestDatabase();
-    const instances = await Promise.all([bootApp({ db }), bootApp({ db }), bootApp({ db })]);
+    const logged = jest.spyOn(Logger.prototype, 'log');
+    const env = { ADMIN_USERNAME: 'root', ADMIN_PASSWORD: 'root-password' };
+    const instances = await Promise.all([bootApp({ db, env }), bootApp({ db, env }), bootApp({ db, env })]);
     const check = new DataSource(dataSourceOptions(db.url));
     await check.initialize();
     try {
       expect(await check.query(`SELECT count(*)::int AS n FROM migrations`)).toEqual([{ n: migrations.length }]);
       expect(await check.query(`SELECT count(*)::int AS n FROM tiers`)).toEqual([{ n: 3 }]);
+      expect(await check.query(`SELECT username, "isAdmin" FROM users`)).toEqual([{ username: 'root', isAdmin: true }]);
+      // Each creation is reported once, by the instance that made it: the others found it done.
+      const created = logged.mock.calls.map(([message]) => String(message)).filter((m) => m.startsWith('Created the'));
+      expect(created.sort()).toEqual([
+        'Created the administrator root',
+        'Created the built-in tier Basic',
+        'Created the built-in tier Enterprise',
+        'Created the built-in tier Premium',
+      ]);
+      await instances[2]
+        .http()
+        .post('/api/auth/token')
+        .send({ username: 'root', password: 'root-password' })
+        .expect(200);
     } finally {
+      logged.mockRestore();
       await check.destroy();
       for (const t of instances) await t.close({ keepDatabase: true });
       await db.drop();

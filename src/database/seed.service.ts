@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import { AppConfig } from '../config/config.js';
 import { DEFAULT_TIER } from '../tiers/tier.rules.js';
 import { UsersService } from '../users/users.service.js';
+import { underStartupLock } from './startup-lock.js';
 
 export const BUILT_IN_SIZES = [200, 400];
 
@@ -15,8 +16,8 @@ export const BUILT_IN_TIERS = [
 
 /**
  * Creates the built-in sizes and tiers when missing, never touching rows an administrator may have
- * edited, and the ADMIN_USERNAME account when configured and missing. Safe to run from several
- * instances at once (INSERT ... ON CONFLICT DO NOTHING).
+ * edited, and the ADMIN_USERNAME account when configured and missing. Several instances starting at once
+ * take turns under the start-up lock: one creates, the others find it done (and say nothing).
  */
 @Injectable()
 export class SeedService implements OnApplicationBootstrap {
@@ -30,8 +31,10 @@ export class SeedService implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.databaseReady) return; // a cluster worker: the primary seeded before forking
-    await this.seedTiers();
-    await this.seedAdmin();
+    await underStartupLock(this.dataSource, async () => {
+      await this.seedTiers();
+      await this.seedAdmin();
+    });
   }
 
   private async seedTiers(): Promise<void> {
@@ -58,12 +61,10 @@ export class SeedService implements OnApplicationBootstrap {
   private async seedAdmin(): Promise<void> {
     const admin = this.config.admin;
     if (!admin) return;
+    // An existing account is never reset from the environment: an administrator may have changed it.
     const exists = await this.dataSource.query(`SELECT 1 FROM users WHERE username = $1`, [admin.username]);
     if (exists.length > 0) return;
-    await this.users.upsert({ username: admin.username, password: admin.password, isAdmin: true }).catch((error) => {
-      // Another instance created it in the meantime: that is the outcome we wanted.
-      if ((error as { code?: string }).code !== '23505') throw error;
-    });
-    this.logger.log(`Created the administrator ${admin.username}`);
+    const { created } = await this.users.upsert({ username: admin.username, password: admin.password, isAdmin: true });
+    if (created) this.logger.log(`Created the administrator ${admin.username}`);
   }
 }
