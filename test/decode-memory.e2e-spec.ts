@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { decodeBudget } from '../src/media/image-processor.js';
 import { freePort } from './support/app.js';
-import { childEnv, runNode, ServerProcess } from './support/process.js';
+import { childEnv, npmScriptLaunch, runNode, ServerProcess } from './support/process.js';
 
 /** Peak resident memory of a process so far (VmHWM), in bytes. */
 const peakRss = (pid: number) =>
@@ -26,14 +26,10 @@ describe('costly decodes against a server process', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'image-api-decode-'));
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
-    // glibc's settings as `npm start` and the Docker image set them.
-    const env = childEnv({
-      DATA_DIR: dataDir,
-      PORT: String(port),
-      MALLOC_ARENA_MAX: '2',
-      MALLOC_MMAP_THRESHOLD_: '131072',
-    });
-    server = new ServerProcess(env);
+    // glibc's settings and node's flags as `npm start` (and so the Docker image: see docker-compose.e2e-spec) set them.
+    const start = npmScriptLaunch('start');
+    const env = childEnv({ DATA_DIR: dataDir, PORT: String(port), ...start.env });
+    server = new ServerProcess(env, start.script, start.flags);
     await server.ready(baseUrl);
     const created = await runNode(
       'dist/cli/main.js',

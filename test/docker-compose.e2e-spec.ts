@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { KNOWN_VARIABLES, loadConfig } from '../src/config/config.js';
-import { runNode } from './support/process.js';
+import { npmScriptLaunch, runNode } from './support/process.js';
 import { startS3 } from './support/s3.js';
 
 interface Service {
@@ -160,6 +160,29 @@ describe('Dockerfile and .dockerignore', () => {
     expect(runtime).toMatch(/COPY --from=deps \/app\/node_modules/);
     expect(runtime).toMatch(/NODE_ENV=production/);
     expect(runtime).toMatch(/^USER node$/m);
+  });
+
+  it('starts node as `npm start` does: the same glibc settings and node flags in every start script and the image', () => {
+    const start = npmScriptLaunch('start');
+    expect(Object.keys(start.env).sort()).toEqual(['MALLOC_ARENA_MAX', 'MALLOC_MMAP_THRESHOLD_']);
+    expect(start.flags).toContain('--max-semi-space-size=8');
+    for (const name of ['start:prod', 'start:worker']) {
+      const { env, flags } = npmScriptLaunch(name);
+      delete env.NODE_ENV;
+      expect({ name, env, flags }).toEqual({ name, env: start.env, flags: start.flags });
+    }
+    // The image sets the same variables with ENV, and gives the flags through NODE_OPTIONS.
+    const image = Object.fromEntries(
+      [...dockerfile.replace(/\\\n\s*/g, ' ').matchAll(/^ENV (.+)$/gm)]
+        .flatMap(([, line]) => line!.trim().split(/ +/))
+        .map((assignment) => [
+          assignment.slice(0, assignment.indexOf('=')),
+          assignment.slice(assignment.indexOf('=') + 1),
+        ]),
+    );
+    for (const [name, value] of Object.entries(start.env))
+      expect({ name, value: image[name] }).toEqual({ name, value });
+    expect(image.NODE_OPTIONS?.replace(/^"|"$/g, '').split(' ')).toEqual(start.flags);
   });
 
   it('ships no code that imports a package the image leaves out', () => {

@@ -1,5 +1,32 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+
+/** How a package.json script launches node: the variables it sets before, the flags it gives, the script. */
+export interface NodeLaunch {
+  env: Record<string, string>;
+  flags: string[];
+  script: string;
+}
+
+/** Reads `[VAR=value ...] node [--flag ...] dist/...js` out of a package.json script (after any `;` or `&&`). */
+export function npmScriptLaunch(name: string): NodeLaunch {
+  const scripts = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const match = /(?:^|; |&& )((?:\w+=\S+ )*)node((?: --\S+)*) (dist\/\S+\.js)$/.exec(scripts[name] ?? '');
+  if (!match) throw new Error(`package.json's ${name} script does not launch node dist/...js`);
+  const [, assignments, flags, script] = match as unknown as [string, string, string, string];
+  return {
+    env: Object.fromEntries(
+      assignments
+        .trim()
+        .split(/ +/)
+        .filter(Boolean)
+        .map((a) => a.split('=') as [string, string]),
+    ),
+    flags: flags.trim().split(/ +/).filter(Boolean),
+    script,
+  };
+}
 
 /**
  * The environment of a child server or CLI: no DATABASE_URL, so it uses the embedded PostgreSQL; one server
@@ -39,8 +66,8 @@ export class ServerProcess {
   readonly child: ChildProcess;
   output = '';
 
-  constructor(env: NodeJS.ProcessEnv, script = 'dist/main.js') {
-    this.child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  constructor(env: NodeJS.ProcessEnv, script = 'dist/main.js', nodeFlags: readonly string[] = []) {
+    this.child = spawn(process.execPath, [...nodeFlags, script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.on('data', (d) => (this.output += d));
     this.child.stderr!.on('data', (d) => (this.output += d));
   }
