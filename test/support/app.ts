@@ -18,19 +18,32 @@ export const TEST_LINK_SECRET = 'test-link-secret-that-is-long-enough-0123456789
 /**
  * A port nothing listens on, for a server the test starts: below 32768, outside the range Linux hands out to
  * client sockets (STACK.md trap 14), so no outgoing connection can take it between this check and the listen.
+ * Jest's workers draw from disjoint ranges and a process never hands out a port twice, so suites running in
+ * parallel cannot pick the same port while one of them is still building the server that will listen on it.
  */
 export async function freePort(): Promise<number> {
+  const worker = Number(process.env.JEST_WORKER_ID ?? 1) - 1;
+  const span = Math.floor(12_000 / WORKER_RANGES);
+  const first = 20_000 + (worker % WORKER_RANGES) * span;
   for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const port = first + Math.floor(Math.random() * span);
+    if (handedOut.has(port)) continue;
     const free = await new Promise<boolean>((resolve) => {
       const server = createServer();
       server.once('error', () => resolve(false));
       server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
     });
-    if (free) return port;
+    if (free && !handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
   }
-  throw new Error('No free port found below 32768');
+  throw new Error(`No free port found in ${first}-${first + span - 1}`);
 }
+
+/** Ranges for up to four workers (jest.config sets two); a fifth would share the first's range. */
+const WORKER_RANGES = 4;
+const handedOut = new Set<number>();
 
 export interface TestApp {
   app: NestExpressApplication;
