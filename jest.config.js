@@ -8,6 +8,7 @@ export default {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   setupFiles: ['<rootDir>/test/support/setup-env.ts'],
+  setupFilesAfterEnv: ['<rootDir>/test/support/unread-responses.ts'],
   testTimeout: 60_000,
   maxWorkers: 2,
 };
