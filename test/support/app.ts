@@ -18,8 +18,9 @@ export const TEST_LINK_SECRET = 'test-link-secret-that-is-long-enough-0123456789
 /**
  * A port nothing listens on, for a server the test starts: below 32768, outside the range Linux hands out to
  * client sockets (STACK.md trap 14), so no outgoing connection can take it between this check and the listen.
- * Jest's workers draw from disjoint ranges and a process never hands out a port twice, so suites running in
- * parallel cannot pick the same port while one of them is still building the server that will listen on it.
+ * Jest's workers draw from disjoint ranges and a test file never gets the same port twice, so suites running
+ * in parallel (or one file's servers started together) cannot pick the same port while one of them is still
+ * building the server that will listen on it.
  */
 export async function freePort(): Promise<number> {
   const worker = Number(process.env.JEST_WORKER_ID ?? 1) - 1;
@@ -43,6 +44,7 @@ export async function freePort(): Promise<number> {
 
 /** Ranges for up to four workers (jest.config sets two); a fifth would share the first's range. */
 const WORKER_RANGES = 4;
+/** Ports this test file was given (jest loads this module afresh for every file). */
 const handedOut = new Set<number>();
 
 export interface TestApp {
