@@ -54,6 +54,38 @@ describe('database', () => {
     }
   });
 
+  it('waits for another instance’s start-up for as long as it takes, and leaves every pooled connection its timeouts', async () => {
+    const db = await createTestDatabase();
+    const holder = new DataSource(dataSourceOptions(db.url));
+    await holder.initialize();
+    const runner = holder.createQueryRunner();
+    await runner.connect();
+    // Another instance migrating for longer than this one's client allows a query (statement 1 s + 1 s).
+    await runner.query('SELECT pg_advisory_lock(7319004211)');
+    const env = { DB_STATEMENT_TIMEOUT_MS: '1000' };
+    const booting = bootApp({ db, env });
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await runner.query('SELECT pg_advisory_unlock(7319004211)');
+    await runner.release();
+    await holder.destroy();
+    const t = await booting;
+    try {
+      // Every connection in the application's pool, as requests get them: none without a statement timeout.
+      const pool = (t.dataSource.driver as unknown as { master: import('pg').Pool }).master;
+      const clients = await Promise.all(Array.from({ length: Math.max(pool.totalCount, 1) }, () => pool.connect()));
+      try {
+        for (const client of clients) {
+          const [row] = (await client.query<{ statement_timeout: string }>('SHOW statement_timeout')).rows;
+          expect(row?.statement_timeout).toBe('1s');
+        }
+      } finally {
+        for (const client of clients) client.release();
+      }
+    } finally {
+      await t.close();
+    }
+  });
+
   it('lets several instances start on one empty database at once: one migrates and seeds, the others wait', async () => {
     const db = await createTestDatabase();
     const logged = jest.spyOn(Logger.prototype, 'log');

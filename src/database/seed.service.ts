@@ -31,7 +31,8 @@ export class SeedService implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.databaseReady) return; // a cluster worker: the primary seeded before forking
-    await underStartupLock(this.dataSource, async () => {
+    const { databaseUrl, dbTimeouts } = this.config;
+    await underStartupLock(databaseUrl!, dbTimeouts.connectMs, async () => {
       await this.seedTiers();
       await this.seedAdmin();
     });
