@@ -12,6 +12,7 @@ export async function migrate(options: PostgresConnectionOptions): Promise<void>
   await underStartupLock(options.url!, connectionTimeoutMillis, async () => {
     const migrator = await new DataSource({
       ...options,
+      entities: [], // migrations are SQL: no entity metadata to build a second time
       migrationsRun: false,
       extra: { max: 1, application_name: 'image-api migrations', connectionTimeoutMillis, keepAlive: true },
     }).initialize();
