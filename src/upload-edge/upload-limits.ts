@@ -85,6 +85,10 @@ export class UploadLimits {
         request.unpipe();
         request.pause();
         socket.pause();
+        // The silence from here is ours, not the client's: no idle timeout while the spooled file is removed
+        // (a busy disk can take longer than BODY_IDLE_TIMEOUT), only a bound.
+        socket.setTimeout(0);
+        setTimeout(() => socket.destroy(), this.linger.lingerMs).unref();
         cutAfterAnswer = true;
         return;
       }
