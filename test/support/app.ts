@@ -73,31 +73,18 @@ export async function bootApp(options: BootOptions = {}): Promise<TestApp> {
   const db = options.db ?? (await createTestDatabase());
   assertTestDatabase(db.url);
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'image-api-test-data-'));
-  let port: number;
-  let config: AppConfig;
-  let app: NestExpressApplication;
-  for (let attempt = 1; ; attempt++) {
-    port = await freePort();
-    config = loadConfig({
-      NODE_ENV: 'test',
-      PORT: String(port),
-      DATA_DIR: dataDir,
-      JWT_SECRET: TEST_JWT_SECRET,
-      LINK_SECRET: TEST_LINK_SECRET,
-      LOG_LEVEL: 'error',
-      ...options.env,
-    }).with({ databaseUrl: db.url, publicUrl: `http://127.0.0.1:${port}` });
-    app = await createApp(config, options);
-    try {
-      await app.listen(port, '127.0.0.1');
-      break;
-    } catch (error) {
-      await app.close();
-      // Suites boot servers in parallel: another one may take the port between freePort's check and this
-      // listen (seen once in CI). The port is in PUBLIC_URL, so the app is built again on a new one.
-      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt === 3) throw error;
-    }
-  }
+  const port = await freePort();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: String(port),
+    DATA_DIR: dataDir,
+    JWT_SECRET: TEST_JWT_SECRET,
+    LINK_SECRET: TEST_LINK_SECRET,
+    LOG_LEVEL: 'error',
+    ...options.env,
+  }).with({ databaseUrl: db.url, publicUrl: `http://127.0.0.1:${port}` });
+  const app = await createApp(config, options);
+  await app.listen(port, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${port}`;
   const http = () => request(app.getHttpServer());
   const users = app.get(UsersService);
