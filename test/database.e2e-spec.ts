@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source.js';
 import { migrations } from '../src/database/migrations/index.js';
+import { STARTUP_LOCK } from '../src/database/startup-lock.js';
 import { bootApp } from './support/app.js';
 import { createTestDatabase } from './support/database.js';
 
@@ -61,11 +62,11 @@ describe('database', () => {
     const runner = holder.createQueryRunner();
     await runner.connect();
     // Another instance migrating for longer than this one's client allows a query (statement 1 s + 1 s).
-    await runner.query('SELECT pg_advisory_lock(7319004211)');
+    await runner.query('SELECT pg_advisory_lock($1)', [STARTUP_LOCK]);
     const env = { DB_STATEMENT_TIMEOUT_MS: '1000' };
     const booting = bootApp({ db, env });
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    await runner.query('SELECT pg_advisory_unlock(7319004211)');
+    await runner.query('SELECT pg_advisory_unlock($1)', [STARTUP_LOCK]);
     await runner.release();
     await holder.destroy();
     const t = await booting;

@@ -1,7 +1,7 @@
 import pg from 'pg';
 
 // Any constant works; it only has to be the same for every instance of this application.
-const STARTUP_LOCK = 7_319_004_211;
+export const STARTUP_LOCK = 7_319_004_211;
 
 /**
  * Runs `work` while holding a PostgreSQL advisory lock that every instance takes for its start-up writes
