@@ -66,9 +66,13 @@ export class ServerProcess {
   readonly child: ChildProcess;
   output = '';
 
-  constructor(env: NodeJS.ProcessEnv, script = 'dist/main.js', nodeFlags: readonly string[] = []) {
-    this.child = spawn(process.execPath, [...nodeFlags, script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout!.on('data', (d) => (this.output += d));
+  /** `stdoutFd`: the process's stdout goes there instead of to `output` (a file: see hot-path-feedback). */
+  constructor(env: NodeJS.ProcessEnv, script = 'dist/main.js', nodeFlags: readonly string[] = [], stdoutFd?: number) {
+    this.child = spawn(process.execPath, [...nodeFlags, script], {
+      env,
+      stdio: ['ignore', stdoutFd ?? 'pipe', 'pipe'],
+    });
+    this.child.stdout?.on('data', (d) => (this.output += d));
     this.child.stderr!.on('data', (d) => (this.output += d));
   }
 
