@@ -6,6 +6,7 @@ import type { AppConfig } from '../config/config.js';
 import { resolveDatabase, type ResolvedDatabase } from '../database/resolve-database.js';
 import { shareMetricsWithPrimary } from '../observability/cluster-metrics.js';
 import { Metrics } from '../observability/metrics.js';
+import { collectStartupGarbage } from './startup-garbage.js';
 
 /**
  * One server process: the whole application on PORT. `single` (WEB_CONCURRENCY=1) starts or reuses the
@@ -32,6 +33,7 @@ export async function serve(config: AppConfig, role: 'single' | 'worker'): Promi
     await database.close();
     throw error;
   }
+  collectStartupGarbage();
   if (role === 'single') logger.log(`Listening on ${config.publicUrl} (port ${config.port}, one process)`);
   else logger.log(`Listening on port ${config.port}`);
 

@@ -2,17 +2,19 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 /**
- * One full garbage collection, for the cluster's primary once its database is prepared: it loaded Nest and
- * TypeORM for that and idles from then on, so V8 has no reason to collect what they left. `gc` is exposed for
- * this one call only (in a throwaway context) when the process was not started with --expose-gc.
+ * One full garbage collection once the process is up (a server once it listens; the cluster's primary once the
+ * database is prepared). Start-up (compiling hundreds of modules, Nest's and TypeORM's metadata) leaves garbage
+ * in the old space, and V8 sizes the old space's next limit from what a collection finds live: without this
+ * one, a server's peak RSS over the 3-minute soak was 331 MiB instead of 226 (bench/README, "A forced
+ * collection"). `gc` is exposed for this one call only (in a throwaway context) when the process was not
+ * started with --expose-gc.
  *
- * Never in a process that serves requests. A forced collection there, once the hot paths had run, left inline
- * caches in Node's own code megamorphic for the life of the process: the stores of `process.nextTick`'s tick
- * object, built several times per request by the socket and stream code (V8 takes a literal's computed-key
- * stores from monomorphic straight to megamorphic at the first map they have not seen, and a megamorphic one
- * is a runtime call). Links were answered about a fifth slower (bench/README, "A forced collection"). Nor
- * did it lower the idle RSS any more: with AdminJS, the AWS SDK and BullMQ loaded on demand, a server idles
- * at 136–140 MiB either way.
+ * It runs inside a `process.nextTick` callback, so that a tick object (the one being run) is alive through it.
+ * Every request builds several tick objects (the socket and stream code calls nextTick), and V8 takes the
+ * property stores of their literal from monomorphic straight to megamorphic at the first map they have not
+ * seen. Called with no tick object alive, the collection freed their maps, the next tick objects got new ones,
+ * and the stores stayed megamorphic (each one a runtime call) for the life of the process: links were answered
+ * about a fifth slower (test/hot-path-feedback.e2e-spec.ts checks those stores after serving).
  */
 export function collectStartupGarbage(): void {
   const gc =
@@ -23,5 +25,5 @@ export function collectStartupGarbage(): void {
       setFlagsFromString('--no-expose-gc');
       return exposed;
     })();
-  gc();
+  process.nextTick(() => gc());
 }
