@@ -19,6 +19,7 @@ import {
   resetPeak,
   rssMiB,
   runNodeJson,
+  settle,
   spawnServer,
   startNodeServer,
   stop,
@@ -79,6 +80,11 @@ async function upload(token, data, name = 'photo.jpg') {
   const form = new FormData();
   form.append('file', new Blob([data]), name);
   return request(`${base}/api/images`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+}
+/** Before a section is measured: the server's background work from the earlier ones is done (see settle). */
+async function quiet(section) {
+  const waited = await settle(server.pid);
+  if (waited > 1.5) notes.push(`${section}: waited ${waited.toFixed(0)} s for the server to go quiet first`);
 }
 function record(path, result, baselineName, target) {
   const ratio = result.project.rps / result.baseline.rps;
@@ -205,6 +211,7 @@ try {
     if (!Buffer.from(await check.arrayBuffer()).equals(thumbBytes)) throw new Error('the floor serves other bytes');
     notes.push(`thumbnail: ${thumbBytes.length} bytes; headers: ${Object.keys(wireHeaders(first)).join(', ')}`);
 
+    await quiet('serving');
     const links = { threads: 1, connections: 50 };
     // The CPU each side's process tree used per request is reported next to req/s (see sideBySide).
     const project = { ...links, pid: server.pid };
@@ -324,6 +331,7 @@ try {
       await pageOf(`${listBase}?limit=20`),
     );
     if (!same) notes.push('WARNING: the listing baseline’s page 1 differs from the project’s');
+    await quiet('listing');
     const lists = { threads: 1, connections: 20 };
     record(
       `GET /api/images?limit=20, page 1 (${LISTED} images)`,

@@ -80,6 +80,22 @@ export function treeCpuMs(pid) {
   return total;
 }
 
+/**
+ * Waits until a process tree is quiet: under 3 % of a core over a second (the embedded PostgreSQL's background
+ * processes use less). Uploads leave work behind them (thumbnail formats made in the background, AVIF above
+ * all: seconds of a core after the bench's large uploads), and a path measured meanwhile shares its core with
+ * it. Returns the seconds waited; gives up after `maxSeconds`.
+ */
+export async function settle(pid, maxSeconds = 180) {
+  const started = Date.now();
+  for (;;) {
+    const before = treeCpuMs(pid);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    if (treeCpuMs(pid) - before < 30 || Date.now() - started > maxSeconds * 1000) break;
+  }
+  return (Date.now() - started) / 1000;
+}
+
 /** `npm start` as package.json writes it: the environment it sets (glibc's settings) and the node flags it gives. */
 const START = /^((?:\w+=\S+ )*)node((?: --\S+)*) dist\/main\.js$/.exec(
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).scripts.start,
