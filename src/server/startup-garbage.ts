@@ -4,10 +4,10 @@ import { runInNewContext } from 'node:vm';
 /**
  * One full garbage collection once the process is up (a server once it listens; the cluster's primary once the
  * database is prepared). Start-up (compiling hundreds of modules, Nest's and TypeORM's metadata) leaves garbage
- * in the old space, and V8 sizes the old space's next limit from what a collection finds live: without this
- * one, a server's peak RSS over the 3-minute soak was 331 MiB instead of 226 (bench/README, "A forced
- * collection"). `gc` is exposed for this one call only (in a throwaway context) when the process was not
- * started with --expose-gc.
+ * in the old space, and V8 sizes the old space's next limit from what a collection finds live. (The soak's peak
+ * RSS spreads widely from run to run: 331 MiB in the one run without this collection, 226–325 MiB in three with
+ * it; bench/README, "A forced collection".) `gc` is exposed for this one call only (in a throwaway context)
+ * when the process was not started with --expose-gc.
  *
  * It runs inside a `process.nextTick` callback, so that a tick object (the one being run) is alive through it.
  * Every request builds several tick objects (the socket and stream code calls nextTick), and V8 takes the
