@@ -39,8 +39,8 @@ describe('the feedback of the link path after serving', () => {
       '--allow-natives-syntax',
       `--import=data:text/javascript,${encodeURIComponent(probe)}`,
     ];
-    // To a file, not a pipe: V8 prints through C's stdout, and Node makes a pipe on fd 1 non-blocking, where a
-    // print can be cut short.
+    // To a file, not a pipe: V8 prints through C's stdout, and through a pipe the print arrived cut short after
+    // its first 4 KB.
     const stdoutFile = join(dataDir, 'stdout.log');
     const stdout = openSync(stdoutFile, 'w');
     server = new ServerProcess(env, start.script, flags, stdout);
