@@ -11,7 +11,7 @@ import { childEnv, npmScriptLaunch, runNode, ServerProcess } from './support/pro
  * megamorphic at the first map it has not seen, and then stays megamorphic: every tick object is then built
  * by a runtime call. A full collection that finds no tick object alive frees their maps and does that: the
  * server's start-up collection did, when it ran at once, and so does V8's memory reducer once a server idles
- * after some activity (seen by hand: three "Mark-Compact (reduce)" about 30 s after a load, and the stores
+ * after some activity (seen by hand: three "Mark-Compact (reduce)" within 40 s of a load's end, and the stores
  * megamorphic after them). The links then answered about a fifth slower for the rest of the process's life
  * (bench/README, "A forced collection"). The server now keeps one tick object alive for good
  * (src/server/startup-garbage.ts). This test covers the start-up collection.
