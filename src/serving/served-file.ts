@@ -18,6 +18,24 @@ export interface ServedFile {
 }
 
 /**
+ * A ServedFile with every field present, in one order, whatever the answer (304, bytes in memory, a stream, an
+ * expiring link's): every answer has one object shape, so writeServed's reads stay monomorphic. Partial
+ * literals and spreads made a shape per kind of answer, and in a megamorphic read a missing field (`expires`
+ * on a permanent link's answer) is a lookup through the prototype chain.
+ */
+export function servedFile(
+  status: 200 | 304,
+  etag: string,
+  cacheControl: string,
+  contentType: string,
+  vary: string | undefined,
+  bytes: Pick<ServedFile, 'object' | 'body'> = {},
+  expires?: string,
+): ServedFile {
+  return { status, etag, cacheControl, expires, contentType, vary, object: bytes.object, body: bytes.body };
+}
+
+/**
  * The one exit for every file: `head` (the caller's headers: request id, security headers with nosniff) then
  * ETag, Cache-Control, Expires, Vary, Content-Type and Content-Length, then the bytes. Plain node:http, and
  * every header in one writeHead of a flat list: Node then skips its per-response header object. Bytes in

@@ -20,7 +20,7 @@ import { PrincipalCache } from '../auth/principal-cache.service.js';
 import type { Principal } from '../auth/principal.js';
 import { tierGrants, type Variant, VariantNotGrantedError } from '../tiers/variant.js';
 import { HotFiles } from './hot-files.js';
-import type { ServedFile } from './served-file.js';
+import { type ServedFile, servedFile } from './served-file.js';
 
 /** Kept files behind permanent links may sit in shared caches this long (a revoked grant shows within it). */
 export const PERMANENT_MAX_AGE = 300;
@@ -141,7 +141,9 @@ export class ServingService {
     let expires = this.expiresHeaders.get(claims);
     if (expires === undefined) this.expiresHeaders.set(claims, (expires = claims.expiresAt.toUTCString()));
     const served = this.file(image, variant, Math.floor(remainingMs / 1000), 'private', ifNoneMatch, accept);
-    return served instanceof Promise ? served.then((file) => ({ ...file, expires })) : { ...served, expires };
+    const expiringAnswer = (file: ServedFile) =>
+      servedFile(file.status, file.etag, file.cacheControl, file.contentType, file.vary, file, expires);
+    return served instanceof Promise ? served.then(expiringAnswer) : expiringAnswer(served);
   }
 
   /**
@@ -205,18 +207,13 @@ export class ServingService {
     ifNoneMatch: string | undefined,
   ): Served {
     const contentType = CONTENT_TYPES[format ?? image.format];
-    if (matches(ifNoneMatch, etag)) return { status: 304, etag, cacheControl, contentType, vary };
+    if (matches(ifNoneMatch, etag)) return servedFile(304, etag, cacheControl, contentType, vary);
     // Kept in memory only while deletions reach this instance (they drop it at once).
     const kept = this.notifications.live ? this.hot.get(image.id, variant, format) : undefined;
-    if (kept) return { status: 200, etag, cacheControl, contentType, vary, body: kept };
-    return this.read(image, variant, format).then((read) => ({
-      status: 200,
-      etag,
-      cacheControl,
-      contentType,
-      vary,
-      ...read,
-    }));
+    if (kept) return servedFile(200, etag, cacheControl, contentType, vary, { body: kept });
+    return this.read(image, variant, format).then((read) =>
+      servedFile(200, etag, cacheControl, contentType, vary, read),
+    );
   }
 
   private async read(
