@@ -14,8 +14,8 @@ const heldTicks: object[] = [];
  * have not seen, a runtime call each from then on. A full collection that finds no tick object alive frees their
  * maps, and the next tick objects get new ones: the forced collection below did that when it ran at once, and
  * V8's memory reducer does it when a process goes idle after some activity (three "Mark-Compact (reduce)"
- * within 40 s of the end of a load). Either way the links were answered about a fifth slower for the rest of the process's
- * life. A tick object that stays alive keeps those maps (test/hot-path-feedback.e2e-spec.ts).
+ * within 40 s of the end of a load). Either way the links were answered about a fifth slower for the rest of
+ * the process's life. A tick object that stays alive keeps those maps (test/hot-path-feedback.e2e-spec.ts).
  *
  * The collection. Start-up (compiling hundreds of modules, Nest's and TypeORM's metadata) leaves garbage in the
  * old space, and V8 sizes the old space's next limit from what a collection finds live. (The soak's peak RSS
