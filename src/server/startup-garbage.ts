@@ -19,7 +19,7 @@ const heldTicks: object[] = [];
  *
  * The collection. Start-up (compiling hundreds of modules, Nest's and TypeORM's metadata) leaves garbage in the
  * old space, and V8 sizes the old space's next limit from what a collection finds live. (The soak's peak RSS
- * spreads widely from run to run: 331 MiB in the one run without this collection, 226–325 MiB in three with it;
+ * spreads widely from run to run: 331 MiB in the one run without this collection, 226–325 MiB in four with it;
  * bench/README, "A forced collection".) `gc` is exposed for this one call only (in a throwaway context) when the
  * process was not started with --expose-gc. It runs after the tick object is kept (ticks run in order).
  */
