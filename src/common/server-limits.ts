@@ -113,10 +113,42 @@ export function discardBody(
  * close.
  */
 function linger(request: IncomingMessage, socket: Socket, limits: ServerLimits, closeAfter: boolean): void {
-  if (socket.destroyed) return;
+  if (socket.destroyed || closing.has(socket)) return;
   discardBody(request, limits, (cut) => {
-    if (cut) socket.destroy();
+    if (cut) closeAfterAnswer(request);
     else if (closeAfter) socket.end();
   });
   request.resume(); // discard, whoever was reading
+}
+
+/**
+ * Reads nothing more of a request's body (a paused request makes the HTTP parser stop reading the socket
+ * once its buffer is full). The silence from here is the server's own, not the client's: no idle timeout;
+ * the caller bounds it.
+ */
+export function stopReading(request: IncomingMessage): void {
+  request.unpipe();
+  request.pause();
+  request.socket.pause();
+  request.socket.setTimeout(0);
+}
+
+/** How long a client still sending is given to read its answer before the connection is cut. */
+const ANSWER_GRACE_MS = 1000;
+const closing = new WeakSet<Socket>();
+
+/**
+ * Closes the connection of a request whose answer is written but whose client is still sending: reads
+ * nothing more, sends FIN behind the answer, and destroys the socket after a short grace. Destroying it at
+ * once would reset the connection (its unread bytes make the kernel send RST), and a client writing at that
+ * moment gets the reset as a write error before it reads the answer already delivered: Node's client then
+ * destroys its socket and never sees the answer. After FIN its writes still succeed and it reads the answer.
+ */
+export function closeAfterAnswer(request: IncomingMessage): void {
+  const socket = request.socket;
+  if (socket.destroyed || closing.has(socket)) return;
+  closing.add(socket);
+  stopReading(request);
+  socket.end();
+  setTimeout(() => socket.destroy(), ANSWER_GRACE_MS).unref();
 }

@@ -1,7 +1,7 @@
 import { Injectable, PayloadTooLargeException } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorAnswer, writeErrorAnswer } from '../common/http-exception.filter.js';
-import { discardBody, type ServerLimits } from '../common/server-limits.js';
+import { closeAfterAnswer, discardBody, stopReading, type ServerLimits } from '../common/server-limits.js';
 import { AppConfig } from '../config/config.js';
 import { isUploadRequest } from './upload-route.js';
 
@@ -63,8 +63,9 @@ export class UploadLimits {
   /**
    * The parser has just passed the limit. Once the spooled part is gone (`removed`), answer 413 in full (the
    * client can read it while it is still sending), but end the response only once the parser has drained
-   * the body, or after a bounded amount and time from the limit, then close: ending it earlier makes the
-   * framework destroy the request, and a client still writing gets a reset instead of the answer.
+   * the body, or after a bounded amount and time from the limit, then close (closeAfterAnswer): ending it
+   * earlier makes the framework destroy the request, and a client still writing gets a reset instead of the
+   * answer.
    */
   answerTooLarge(
     request: IncomingMessage,
@@ -80,20 +81,16 @@ export class UploadLimits {
     discardBody(request, { ...this.linger, lingerBytes: refusal.lingerBytes }, (cut) => {
       drained = true;
       if (cut && !written) {
-        // Past the bound before the answer is out (a fast client, a small limit): read nothing more (a paused
-        // request makes the HTTP parser stop reading the socket once its buffer is full), answer, cut.
-        request.unpipe();
-        request.pause();
-        socket.pause();
-        // The silence from here is ours, not the client's: no idle timeout while the spooled file is removed
-        // (a busy disk can take longer than BODY_IDLE_TIMEOUT), only a bound.
-        socket.setTimeout(0);
+        // Past the bound before the answer is out (a fast client, a small limit): read nothing more, answer,
+        // close. No idle timeout while the spooled file is removed (a busy disk can take longer than
+        // BODY_IDLE_TIMEOUT), only a bound.
+        stopReading(request);
         setTimeout(() => socket.destroy(), this.linger.lingerMs).unref();
         cutAfterAnswer = true;
         return;
       }
       if (written && !response.writableEnded) response.end();
-      if (cut) socket.destroy();
+      if (cut) closeAfterAnswer(request);
     });
     void removed.then(() => {
       if (response.headersSent || socket.destroyed) return;
@@ -101,7 +98,7 @@ export class UploadLimits {
       written = true;
       // Already drained: end now (the exception filter destroys a response still open when the error arrives).
       if (drained || request.complete) response.end();
-      if (cutAfterAnswer) socket.destroy();
+      if (cutAfterAnswer) closeAfterAnswer(request);
     });
   }
 }
