@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import cluster from 'node:cluster';
 import { loadConfigOrExit } from './config/config.js';
 import { createNestLogger } from './observability/logging.js';
+import { limitHeapGrowth } from './server/heap-growth.js';
 
 /**
  * `node dist/main.js` (npm start, the image): WEB_CONCURRENCY server processes (default: the machine's available
@@ -11,6 +12,7 @@ import { createNestLogger } from './observability/logging.js';
  * primary stays small.
  */
 async function main(): Promise<void> {
+  limitHeapGrowth();
   const config = loadConfigOrExit();
   Logger.overrideLogger(createNestLogger(config));
   if (cluster.isWorker) {

@@ -6,6 +6,7 @@ import { exitOnShutdownSignal } from '../common/shutdown-signals.js';
 import { loadConfigOrExit } from '../config/config.js';
 import { resolveDatabase } from '../database/resolve-database.js';
 import { QUEUE_NAME } from '../jobs/bullmq-job-queue.js';
+import { limitHeapGrowth } from '../server/heap-growth.js';
 import { WorkerModule } from './worker.module.js';
 
 /**
@@ -13,6 +14,7 @@ import { WorkerModule } from './worker.module.js';
  * HTTP port. SIGTERM or SIGINT: takes no new job, finishes the running ones, exits 0.
  */
 async function main(): Promise<void> {
+  limitHeapGrowth();
   let config = loadConfigOrExit();
   const queue = config.queue;
   if (!queue) {
