@@ -60,6 +60,21 @@ describe('expiring links', () => {
     expect(res.headers.get('expires')).toBe(new Date(link.expiresAt).toUTCString());
   });
 
+  it('gives every answer of a thumbnail link its Expires: read from storage, kept in memory, and the 304', async () => {
+    const link = await createOk({ expiresIn: 900, variant: '200' });
+    const expires = new Date(link.expiresAt).toUTCString();
+    const read = await fetch(link.url);
+    const kept = await fetch(link.url);
+    const notModified = await fetch(link.url, { headers: { 'if-none-match': kept.headers.get('etag')! } });
+    expect([read.status, kept.status, notModified.status]).toEqual([200, 200, 304]);
+    for (const res of [read, kept, notModified]) {
+      expect(res.headers.get('expires')).toBe(expires);
+      expect(res.headers.get('cache-control')).toBe('private, max-age=900');
+      expect(res.headers.get('vary')).toBe('Accept');
+    }
+    expect(Buffer.from(await kept.arrayBuffer()).equals(Buffer.from(await read.arrayBuffer()))).toBe(true);
+  });
+
   it('works until expiresAt and answers 410 Gone after it (times compared as absolute UTC instants)', async () => {
     const link = await createOk({ expiresIn: 300, variant: '400' });
     const expiresAt = new Date(link.expiresAt).getTime();

@@ -140,10 +140,7 @@ export class ServingService {
   ): Served {
     let expires = this.expiresHeaders.get(claims);
     if (expires === undefined) this.expiresHeaders.set(claims, (expires = claims.expiresAt.toUTCString()));
-    const served = this.file(image, variant, Math.floor(remainingMs / 1000), 'private', ifNoneMatch, accept);
-    const expiringAnswer = (file: ServedFile) =>
-      servedFile(file.status, file.etag, file.cacheControl, file.contentType, file.vary, file, expires);
-    return served instanceof Promise ? served.then(expiringAnswer) : expiringAnswer(served);
+    return this.file(image, variant, Math.floor(remainingMs / 1000), 'private', ifNoneMatch, accept, expires);
   }
 
   /**
@@ -151,6 +148,7 @@ export class ServingService {
    * negotiated on Accept among THUMBNAIL_FORMATS (acceptedExtras, negotiate). Each (variant, format) has its
    * own ETag and never changes, so a matching If-None-Match is a 304 for the format being served only. An
    * AVIF not made yet is queued, and the best format already made is served meanwhile with a short max-age.
+   * `expires`: an expiring link's Expires header.
    */
   private file(
     image: ImageRef,
@@ -159,17 +157,18 @@ export class ServingService {
     scope: 'public' | 'private',
     ifNoneMatch: string | undefined,
     accept: string | undefined,
+    expires?: string,
   ): Served {
     if (variant === 'original') {
-      const cacheControl = `${scope}, max-age=${maxAge}`;
-      return this.send(image, variant, null, `"${image.id}-${variant}"`, cacheControl, undefined, ifNoneMatch);
+      const etag = `"${image.id}-${variant}"`;
+      return this.send(image, variant, null, etag, `${scope}, max-age=${maxAge}`, undefined, ifNoneMatch, expires);
     }
     const wanted = acceptedExtras(accept) & this.formatBits;
     const format = negotiate(wanted, this.formatBits);
     const thumbnail = (format: ExtraFormat | null, provisional: boolean) => {
       const etag = format ? `"${image.id}-${variant}-${format}"` : `"${image.id}-${variant}"`;
       const cacheControl = `${scope}, max-age=${provisional ? Math.min(maxAge, PROVISIONAL_MAX_AGE) : maxAge}`;
-      return this.send(image, variant, format, etag, cacheControl, VARY, ifNoneMatch);
+      return this.send(image, variant, format, etag, cacheControl, VARY, ifNoneMatch, expires);
     };
     if (format !== 'avif' || this.madeHere(image, variant, 'avif', ifNoneMatch)) return thumbnail(format, false);
     return this.madeInStorage(image, variant, 'avif').then((made) => {
@@ -205,14 +204,15 @@ export class ServingService {
     cacheControl: string,
     vary: string | undefined,
     ifNoneMatch: string | undefined,
+    expires: string | undefined,
   ): Served {
     const contentType = CONTENT_TYPES[format ?? image.format];
-    if (matches(ifNoneMatch, etag)) return servedFile(304, etag, cacheControl, contentType, vary);
+    if (matches(ifNoneMatch, etag)) return servedFile(304, etag, cacheControl, contentType, vary, {}, expires);
     // Kept in memory only while deletions reach this instance (they drop it at once).
     const kept = this.notifications.live ? this.hot.get(image.id, variant, format) : undefined;
-    if (kept) return servedFile(200, etag, cacheControl, contentType, vary, { body: kept });
+    if (kept) return servedFile(200, etag, cacheControl, contentType, vary, { body: kept }, expires);
     return this.read(image, variant, format).then((read) =>
-      servedFile(200, etag, cacheControl, contentType, vary, read),
+      servedFile(200, etag, cacheControl, contentType, vary, read, expires),
     );
   }
 
