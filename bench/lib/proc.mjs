@@ -46,7 +46,7 @@ export async function runNodeJson(script, args = [], env = process.env) {
   const child = spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
-  const [code] = await once(child, 'exit');
+  const [code] = await once(child, 'close'); // not 'exit': its last output may still be unread then
   if (code !== 0) throw new Error(`${script} exited ${code}: ${out}`);
   return JSON.parse(out.trim().split('\n').pop());
 }

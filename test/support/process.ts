@@ -58,7 +58,8 @@ export async function runNode(script: string, args: string[], env: NodeJS.Proces
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
-  const [code] = (await once(child, 'exit')) as [number | null];
+  // 'close', not 'exit': the child's last writes to its pipes may still be unread when it exits.
+  const [code] = (await once(child, 'close')) as [number | null];
   return { code, stdout, stderr };
 }
 
