@@ -273,7 +273,9 @@ describe('hardening: hostile input gets a 4xx, never a 500', () => {
       await admin.connect();
       try {
         await admin.query(`ALTER DATABASE "${name}" WITH ALLOW_CONNECTIONS false`);
-        await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, [name]);
+        // With a timeout it returns once the backends are gone; without, it only signals them, and a backend slow
+        // to act on the signal would fail the pool's next query after connections are allowed again.
+        await admin.query(`SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE datname = $1`, [name]);
         const res = await t.http().get('/api/health').expect(503);
         expect(res.body.details).toEqual({ database: { status: 'down' }, storage: { status: 'up' } });
         expect(JSON.stringify(res.body)).not.toMatch(/127\.0\.0\.1|localhost|port|accepting|ECONN|connect/i);
