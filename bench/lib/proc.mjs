@@ -6,6 +6,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { npmScriptLaunch } from '../../scripts/npm-script.mjs';
 
 /** A free port from the OS (never a guess in the client port range: STACK.md trap 14). */
 export async function freePort() {
@@ -97,17 +98,9 @@ export async function settle(pid, maxSeconds = 180) {
 }
 
 /** `npm start` as package.json writes it: the environment it sets (glibc's settings) and the node flags it gives. */
-const START = /^((?:\w+=\S+ )*)node((?: --\S+)*) dist\/main\.js$/.exec(
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).scripts.start,
-);
-const START_ENV = Object.fromEntries(
-  START[1]
-    .split(' ')
-    .filter(Boolean)
-    .map((assignment) => assignment.split('=')),
-);
+const START = npmScriptLaunch('start');
 /** The node flags `npm start` gives the server, so that the bench runs what users run. */
-export const START_FLAGS = START[2].split(' ').filter(Boolean);
+export const START_FLAGS = START.flags;
 
 /**
  * The server under test as `npm start` runs it in production: a fresh temp DATA_DIR (embedded PostgreSQL, local
@@ -130,7 +123,7 @@ export async function productionServerEnv(prefix, overrides = {}) {
     NODE_ENV: 'production',
     LOG_LEVEL: 'log',
     ACCESS_TOKEN_TTL: '86400',
-    ...START_ENV,
+    ...START.env,
     WEB_CONCURRENCY: '1',
   };
   for (const key of ['DATABASE_URL', 'REDIS_URL', 'STORAGE', 'NODE_OPTIONS', 'THUMBNAIL_FORMATS']) delete env[key];

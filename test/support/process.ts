@@ -1,32 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 
-/** How a package.json script launches node: the variables it sets before, the flags it gives, the script. */
-export interface NodeLaunch {
-  env: Record<string, string>;
-  flags: string[];
-  script: string;
-}
-
-/** Reads `[VAR=value ...] node [--flag ...] dist/...js` out of a package.json script (after any `;` or `&&`). */
-export function npmScriptLaunch(name: string): NodeLaunch {
-  const scripts = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts;
-  const match = /(?:^|; |&& )((?:\w+=\S+ )*)node((?: --\S+)*) (dist\/\S+\.js)$/.exec(scripts[name] ?? '');
-  if (!match) throw new Error(`package.json's ${name} script does not launch node dist/...js`);
-  const [, assignments, flags, script] = match as unknown as [string, string, string, string];
-  return {
-    env: Object.fromEntries(
-      assignments
-        .trim()
-        .split(/ +/)
-        .filter(Boolean)
-        .map((a) => a.split('=') as [string, string]),
-    ),
-    flags: flags.trim().split(/ +/).filter(Boolean),
-    script,
-  };
-}
+export { type NodeLaunch, npmScriptLaunch } from '../../scripts/npm-script.mjs';
 
 /**
  * The environment of a child server or CLI: no DATABASE_URL, so it uses the embedded PostgreSQL; one server
