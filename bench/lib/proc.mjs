@@ -97,10 +97,11 @@ export async function settle(pid, maxSeconds = 180) {
   return (Date.now() - started) / 1000;
 }
 
-/** `npm start` as package.json writes it: the environment it sets (glibc's settings) and the node flags it gives. */
+/**
+ * `npm start` as package.json writes it: the environment it sets (glibc's settings), the node flags it gives and
+ * the script it runs, so that the bench runs what users run.
+ */
 const START = npmScriptLaunch('start');
-/** The node flags `npm start` gives the server, so that the bench runs what users run. */
-export const START_FLAGS = START.flags;
 
 /**
  * The server under test as `npm start` runs it in production: a fresh temp DATA_DIR (embedded PostgreSQL, local
@@ -131,12 +132,13 @@ export async function productionServerEnv(prefix, overrides = {}) {
 }
 
 /**
- * Starts `node dist/main.js` with `env`; its stdout (the JSON log, one line per request) goes to `logFile`, as
- * with `npm start > server.log`, so that logging costs what it costs in production and can be counted.
+ * Starts the server as `npm start` does (`node dist/main.js` and its flags) with `env`; its stdout (the JSON log,
+ * one line per request) goes to `logFile`, as with `npm start > server.log`, so that logging costs what it costs
+ * in production and can be counted.
  */
 export function spawnServer(env, logFile) {
   const out = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [...START_FLAGS, 'dist/main.js'], { env, stdio: ['ignore', out, 'inherit'] });
+  const child = spawn(process.execPath, [...START.flags, START.script], { env, stdio: ['ignore', out, 'inherit'] });
   closeSync(out);
   return child;
 }
