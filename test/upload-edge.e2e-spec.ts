@@ -138,7 +138,8 @@ describe('the upload edge: what a slow, stalled or oversized client costs', () =
   const spoolFiles = () => readdirSync(join(t.config.dataDir, 'uploads'));
 
   beforeAll(async () => {
-    t = await bootApp({ env: { BODY_IDLE_TIMEOUT: '2' } });
+    // Lock waits up to 10 s: one test holds a table for longer than the idle timeout.
+    t = await bootApp({ env: { BODY_IDLE_TIMEOUT: '2', DB_LOCK_TIMEOUT_MS: '10000' } });
     token = await t.login('edge-user', { tier: 'Premium' });
   });
   afterAll(() => t.close());
@@ -287,6 +288,30 @@ describe('the upload edge: what a slow, stalled or oversized client costs', () =
       await eventually('the server cutting the stalled upload', () => raw.closed(), 15_000);
       await eventually('spool empty', () => spoolFiles().length === 0);
       await t.http().get('/api/images').auth(token, { type: 'bearer' }).expect(200);
+    });
+
+    it('an upload the server is slow to admit is not cut for the server’s own silence', async () => {
+      // The caller's grants are not cached yet (a user just created), and their query waits on a lock for longer
+      // than BODY_IDLE_TIMEOUT (2 s): the whole body sits read in the server before the upload edge is reached.
+      const slow = await t.login('slow-to-admit', { tier: 'Premium' });
+      const locker = t.dataSource.createQueryRunner();
+      await locker.connect();
+      try {
+        await locker.startTransaction();
+        await locker.query('LOCK TABLE tiers IN ACCESS EXCLUSIVE MODE');
+        const upload = t
+          .http()
+          .post('/api/images')
+          .auth(slow, { type: 'bearer' })
+          .attach('file', await fixtures.png(40, 40), { filename: 'a.png', contentType: 'image/png' })
+          .then((res) => res.status, (error: Error) => error.message);
+        await sleep(3000);
+        await locker.commitTransaction();
+        expect(await upload).toBe(201);
+      } finally {
+        if (locker.isTransactionActive) await locker.rollbackTransaction();
+        await locker.release();
+      }
     });
 
     it('a client that aborts an upload is not logged as an error', async () => {

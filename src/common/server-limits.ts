@@ -7,7 +7,7 @@ export interface ServerLimits {
   headersTimeoutMs: number;
   /** A request body that sends nothing for this long is cut (the socket is destroyed). */
   bodyIdleTimeoutMs: number;
-  /** A request body must be complete this long after its headers, unless `isLongUpload` says otherwise. */
+  /** A request body must be complete this long after its headers, unless `isUpload` says otherwise. */
   requestTimeoutMs: number;
   /** An idle keep-alive connection is closed after this long. */
   keepAliveTimeoutMs: number;
@@ -15,8 +15,11 @@ export interface ServerLimits {
   lingerBytes: number;
   /** ... for at most this long, then close. Lets every client read the answer (nginx's lingering close). */
   lingerMs: number;
-  /** Requests whose body may take as long as it keeps moving (uploads: bounded by count instead). */
-  isLongUpload: (request: IncomingMessage) => boolean;
+  /**
+   * Uploads: their body may take as long as it keeps moving (bounded by count instead), and it is read only
+   * once the upload edge has admitted the request (after the guards), which arms the idle timeout then.
+   */
+  isUpload: (request: IncomingMessage) => boolean;
 }
 
 // Node checks header and request deadlines on this period; 30 s by default, which would let a
@@ -44,13 +47,16 @@ export function applyServerLimits(server: Server, limits: ServerLimits): void {
 
 function guardBody(request: IncomingMessage, response: ServerResponse, limits: ServerLimits): void {
   const socket = request.socket;
-  // Silence while the body arrives: Node destroys a socket whose 'timeout' nobody handles.
-  socket.setTimeout(limits.bodyIdleTimeoutMs);
+  const upload = limits.isUpload(request);
+  // Silence while the body arrives. Other bodies are read at once (the body parser comes before the guards);
+  // an upload's waits in the socket until the upload edge admits it: until then the silence is the server's.
+  if (!upload) socket.setTimeout(limits.bodyIdleTimeoutMs);
+  request.on('timeout', () => cutIfSilent(socket));
   request.once('end', () => {
     // Body in: the handler may take its time. After the answer, Node's keep-alive timer is in charge.
     if (!response.writableFinished) socket.setTimeout(0);
   });
-  const deadline = limits.isLongUpload(request)
+  const deadline = upload
     ? undefined
     : setTimeout(() => {
         if (!request.complete) socket.destroy();
@@ -71,6 +77,20 @@ function guardBody(request: IncomingMessage, response: ServerResponse, limits: S
     if (!request.complete) linger(request, socket, limits, clientCloses);
   });
   response.once('close', () => clearTimeout(deadline));
+}
+
+/**
+ * The body idle timeout fired (Node emits it on the request, and destroys the socket itself only when nobody
+ * listens). Node runs due timers before it reads the sockets: after a stall of the whole process (a long
+ * collection, a starved machine), the timer fires before the read of what the client sent meanwhile. So judge
+ * after that read, as nginx does (its events before its timers): a byte read since means the client was not
+ * silent, and the read has restarted the timer.
+ */
+function cutIfSilent(socket: Socket): void {
+  const read = socket.bytesRead;
+  setImmediate(() => {
+    if (socket.bytesRead === read) socket.destroy();
+  });
 }
 
 /**

@@ -65,7 +65,7 @@ export class UploadEdgeInterceptor implements NestInterceptor {
       throw new TierUploadTooLargeError(tierMax);
     }
     // Waiting for a slot reads nothing: the body stays in the socket, no temp file, and the silence is not
-    // the client's (the body idle timeout resumes once admitted). A client that leaves, leaves the queue.
+    // the client's (the body idle timeout starts once admitted). A client that leaves, leaves the queue.
     const left = new AbortController();
     const onClose = () => left.abort();
     response.once('close', onClose);

@@ -28,8 +28,8 @@ export class UploadLimits {
   }
 
   /** What the HTTP server needs to know of uploads (see applyServerLimits). */
-  serverLimits(): Pick<ServerLimits, 'lingerBytes' | 'lingerMs' | 'isLongUpload'> {
-    return { ...this.linger, isLongUpload: isUploadRequest };
+  serverLimits(): Pick<ServerLimits, 'lingerBytes' | 'lingerMs' | 'isUpload'> {
+    return { ...this.linger, isUpload: isUploadRequest };
   }
 
   /** Whether the request declares a body larger than an upload may be (or one with a file of `fileBytes`). */
