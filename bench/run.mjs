@@ -31,8 +31,8 @@ import { answeredBy, requireWrk, sideBySide } from './lib/wrk.mjs';
 requireWrk();
 const quick = process.argv.includes('--quick');
 const million = process.argv.includes('--million');
-const ROUNDS = quick ? 1 : 3;
-const SECONDS = quick ? 2 : 5;
+const ROUNDS = quick ? 1 : 6;
+const SECONDS = quick ? 2 : 3;
 const UPLOADS = quick ? 8 : 40;
 const LISTED = million ? 1_000_000 : 10_000;
 const timing = { rounds: ROUNDS, seconds: SECONDS };
@@ -87,8 +87,8 @@ async function quiet(section) {
   if (waited > 1.5) notes.push(`${section}: waited ${waited.toFixed(0)} s for the server to go quiet first`);
 }
 function record(path, result, baselineName, target) {
-  const ratio = result.project.rps / result.baseline.rps;
-  rows.push({ path, baselineName, target, ratio, ...result });
+  const { ratio } = result; // the median of the rounds' ratios (sideBySide)
+  rows.push({ path, baselineName, target, ...result });
   log(`${path}: ${result.project.rps.toFixed(0)} vs ${result.baseline.rps.toFixed(0)} req/s (${ratio.toFixed(2)})`);
 }
 
@@ -383,7 +383,7 @@ try {
   const f = (n, d = 0) => (n === undefined ? '' : n.toFixed(d));
   console.log(
     `\n${new Date().toISOString()} · ${cpus().length} × ${cpus()[0].model.trim()} (${availableParallelism()} usable), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}` +
-      ` · ${ROUNDS} interleaved rounds of ${SECONDS} s per side${quick ? ' (--quick)' : ''}\n`,
+      ` · ${ROUNDS} interleaved rounds of ${SECONDS} s per side, ratio = the median of the rounds' ratios${quick ? ' (--quick)' : ''}\n`,
   );
   console.log(
     '| path | project | baseline (same run) | baseline | ratio | target | project p50 / p99 ms | baseline p50 / p99 ms |',
@@ -397,9 +397,12 @@ try {
       `| ${r.path} | ${f(r.project.rps, unit === 'req/s' ? 0 : 1)} ${unit} | ${r.baselineName} | ${f(r.baseline.rps, unit === 'req/s' ? 0 : 1)} ${unit} | ${f(r.ratio, 2)} | ${r.target === null ? '(none)' : `≥ ${r.target.toFixed(2)} ${ok}`} | ${lat(r.project)} | ${lat(r.baseline)} |`,
     );
   }
-  console.log('\nper-round req/s (project | baseline):');
+  console.log('\nper-round req/s (project | baseline = ratio):');
   for (const r of rows)
-    if (r.project.rounds) console.log(`  ${r.path}: ${r.project.rounds.join(', ')} | ${r.baseline.rounds.join(', ')}`);
+    if (r.project.rounds)
+      console.log(
+        `  ${r.path}: ${r.project.rounds.map((p, i) => `${p} | ${r.baseline.rounds[i]} = ${f(p / r.baseline.rounds[i], 2)}`).join(', ')}`,
+      );
   console.log("\nCPU per request over the rounds, µs, each side's process tree (project | baseline):");
   for (const r of rows)
     if (r.project.cpuUs !== undefined && r.baseline.cpuUs !== undefined)
