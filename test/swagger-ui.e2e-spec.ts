@@ -40,8 +40,14 @@ describe('Swagger UI in a browser', () => {
     screenshot?: string,
   ) {
     const op = page.locator(`#operations-${id}`);
-    if (!(await op.locator('.try-out__btn').isVisible())) await op.locator('.opblock-summary').click();
     const tryOut = op.locator('.try-out__btn');
+    // A click on the summary expands the operation. One that lands while the page renders again can be lost:
+    // click again, but only after the last click had time to show the button (a second click would fold it).
+    for (let attempt = 0; !(await tryOut.isVisible()); attempt++) {
+      if (attempt === 3) throw new Error(`the operation ${id} does not expand`);
+      await op.locator('.opblock-summary').click();
+      await tryOut.waitFor({ state: 'visible', timeout: 5000 }).catch(() => undefined);
+    }
     if ((await tryOut.innerText()).trim() === 'Try it out') await tryOut.click();
     await fill(op);
     await op.locator('.execute').click();
@@ -110,6 +116,8 @@ describe('Swagger UI in a browser', () => {
     await authorize(await t.login('swagger-user', { tier: 'Premium', password: 'swagger-password' }));
     await page.reload();
     await page.locator('#operations-auth-Auth_me').waitFor();
+    // The stored authorization is restored (the page renders again with it) before anything is clicked.
+    await page.locator('.auth-wrapper .btn.authorize.locked').waitFor();
     const me = await tryItOut('auth-Auth_me');
     expect(me.status).toBe(200);
   });
