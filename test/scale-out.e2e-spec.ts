@@ -187,6 +187,17 @@ describe('two API processes and a worker on one database, one Redis and one buck
   };
   /** The same link path on another instance. */
   const on = (base: string, link: string) => `${base}${new URL(link).pathname}`;
+  /**
+   * Waits until a link answers `status` on an instance: a change made elsewhere reaches it through NOTIFY, a few
+   * milliseconds after its commit (README), and the test may ask before that.
+   */
+  const answers = (status: number, base: string, link: string) =>
+    until(
+      `${new URL(link).pathname} on ${base}`,
+      () => fetch(on(base, link)).then((r) => r.status),
+      (s) => s === status,
+      5000,
+    );
   const sql = async (text: string, values: unknown[] = []) => {
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
@@ -273,26 +284,12 @@ describe('two API processes and a worker on one database, one Redis and one buck
 
     // A tier edit (plain SQL: the triggers notify every instance) applies on both at once.
     await sql(`UPDATE tiers SET "originalLink" = false WHERE name = 'Enterprise'`);
-    for (const base of [one, two]) {
-      await until(
-        'original refused',
-        () => fetch(on(base, image.links.original)).then((r) => r.status),
-        (s) => s === 403,
-        5000,
-      );
-    }
+    for (const base of [one, two]) await answers(403, base, image.links.original);
     await sql(`UPDATE tiers SET "originalLink" = true WHERE name = 'Enterprise'`);
-    for (const base of [one, two]) {
-      await until(
-        'original served',
-        () => fetch(on(base, image.links.original)).then((r) => r.status),
-        (s) => s === 200,
-        5000,
-      );
-    }
+    for (const base of [one, two]) await answers(200, base, image.links.original);
 
     // An expiring link made on API 1 works on API 2; revoked (plain SQL), both answer 410 once the notification
-    // is in, a few milliseconds after the commit (README), as for the tier edit above.
+    // is in.
     const made = await fetch(`${one}/api/images/${image.id}/expiring-links`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -302,14 +299,7 @@ describe('two API processes and a worker on one database, one Redis and one buck
     const link = (await made.json()) as { id: string; url: string };
     expect((await fetch(on(two, link.url))).status).toBe(200);
     await sql(`UPDATE expiring_links SET "revokedAt" = now() WHERE id = $1`, [link.id]);
-    for (const base of [one, two]) {
-      await until(
-        'link revoked',
-        () => fetch(on(base, link.url)).then((r) => r.status),
-        (s) => s === 410,
-        5000,
-      );
-    }
+    for (const base of [one, two]) await answers(410, base, link.url);
 
     // Deleted on API 2: the bucket prefix is empty and API 1 answers 404 once the notification is in (its lookup
     // cache knew the image, its memory held the thumbnail).
@@ -319,14 +309,7 @@ describe('two API processes and a worker on one database, one Redis and one buck
     });
     expect(deleted.status).toBe(204);
     expect(await objectsOf(image.id)).toEqual([]);
-    for (const url of [image.links.thumbnails[0]!.url, image.links.original]) {
-      await until(
-        'deleted on API 1',
-        () => fetch(on(one, url)).then((r) => r.status),
-        (s) => s === 404,
-        5000,
-      );
-    }
+    for (const url of [image.links.thumbnails[0]!.url, image.links.original]) await answers(404, one, url);
     const get = await fetch(`${one}/api/images/${image.id}`, { headers: { authorization: `Bearer ${token}` } });
     expect(get.status).toBe(404);
   });
