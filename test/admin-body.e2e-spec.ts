@@ -246,7 +246,8 @@ describe('admin panel bodies (before and after login)', () => {
             revokedAt: Date | null;
           }>
         )[0].revokedAt;
-      for (const headers of [{}, { origin: 'http://evil.example' }, { 'sec-fetch-site': 'cross-site' }]) {
+      const forged: Array<Record<string, string>> = [{}, { origin: 'http://evil.example' }, { 'sec-fetch-site': 'cross-site' }];
+      for (const headers of forged) {
         expect((await revoke(headers)).status).toBe(403);
       }
       expect(await revokedAt()).toBeNull();

@@ -52,7 +52,7 @@ describe('costly decodes against a server process', () => {
 
   const upload = async (data: Buffer) => {
     const form = new FormData();
-    form.append('file', new Blob([data]), 'deep.png');
+    form.append('file', new Blob([new Uint8Array(data)]), 'deep.png');
     const res = await fetch(`${baseUrl}/api/images`, { method: 'POST', headers: auth, body: form });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };

@@ -186,7 +186,7 @@ describe('expiring links', () => {
     expect(await t.app.get(ExpiringLinksService).revoke(link.id)).toBe(true);
     const res = await fetch(link.url);
     expect(res.status).toBe(410);
-    expect((await res.json()).message).toBe('This link was revoked');
+    expect(((await res.json()) as { message: string }).message).toBe('This link was revoked');
   });
 
   it('answers 404 once the image is deleted', async () => {
