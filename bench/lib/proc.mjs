@@ -132,13 +132,17 @@ export async function productionServerEnv(prefix, overrides = {}) {
 }
 
 /**
- * Starts the server as `npm start` does (`node dist/main.js` and its flags) with `env`; its stdout (the JSON log,
- * one line per request) goes to `logFile`, as with `npm start > server.log`, so that logging costs what it costs
- * in production and can be counted.
+ * Starts the server as `npm start` does (`node dist/main.js` and its flags) with `env`, from the checkout `cwd`;
+ * its stdout (the JSON log, one line per request) goes to `logFile`, as with `npm start > server.log`, so that
+ * logging costs what it costs in production and can be counted.
  */
-export function spawnServer(env, logFile) {
+export function spawnServer(env, logFile, cwd = process.cwd()) {
   const out = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [...START.flags, START.script], { env, stdio: ['ignore', out, 'inherit'] });
+  const child = spawn(process.execPath, [...START.flags, START.script], {
+    cwd,
+    env,
+    stdio: ['ignore', out, 'inherit'],
+  });
   closeSync(out);
   return child;
 }

@@ -27,14 +27,18 @@ const UNITS = { us: 1e-3, ms: 1, s: 1e3, m: 60e3 };
 const millis = (value, unit) => Number(value) * UNITS[unit];
 
 /**
- * One wrk run: `connections` connections on `threads` threads for `seconds`. Returns req/s, p50/p99 in ms, and
- * throws when any response was an error (non-2xx/3xx) or a socket failed, so a broken path never looks fast.
+ * One wrk run: `connections` connections on `threads` threads for `seconds` (on CPU `cpu` only, when given).
+ * Returns req/s, p50/p99 in ms, and throws when any response was an error (non-2xx/3xx) or a socket failed, so
+ * a broken path never looks fast.
  */
-export async function wrk(url, { threads = 1, connections = 50, seconds = 5, headers = {} } = {}) {
+export async function wrk(url, { threads = 1, connections = 50, seconds = 5, headers = {}, cpu } = {}) {
   const args = ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--latency', '--timeout', '10s'];
   for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}: ${value}`);
   args.push(url);
-  const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child =
+    cpu === undefined
+      ? spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('taskset', ['-c', String(cpu), 'wrk', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
