@@ -17,6 +17,7 @@ import { Metrics } from './observability/metrics.js';
 import { REQUEST_LOGGER } from './observability/observability.module.js';
 import { requestObserver } from './observability/request-observer.js';
 import { applyServerLimits } from './common/server-limits.js';
+import { ShapedExpressAdapter } from './common/request-shape.js';
 import { isUploadRequest } from './upload-edge/upload-route.js';
 import { UploadLimits } from './upload-edge/upload-limits.js';
 
@@ -28,11 +29,15 @@ export function createLogger(config: AppConfig, options: { stderr?: boolean } = 
 /** The application as main.ts serves it; tests build theirs through here too. */
 export async function createApp(config: AppConfig, options: AppOptions = {}): Promise<NestExpressApplication> {
   if (!config.databaseUrl) throw new Error('createApp needs a resolved databaseUrl');
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, options), {
-    bufferLogs: true,
-    bodyParser: false,
-    abortOnError: false,
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot(config, options),
+    new ShapedExpressAdapter(),
+    {
+      bufferLogs: true,
+      bodyParser: false,
+      abortOnError: false,
+    },
+  );
   app.useLogger(app.get(PinoNestLogger));
   // First of all middleware: request id, the request's log line and its duration metric; then the headers.
   const observe = requestObserver(app.get<Pino>(REQUEST_LOGGER), app.get(Metrics), {
