@@ -246,7 +246,11 @@ describe('admin panel bodies (before and after login)', () => {
             revokedAt: Date | null;
           }>
         )[0].revokedAt;
-      const forged: Array<Record<string, string>> = [{}, { origin: 'http://evil.example' }, { 'sec-fetch-site': 'cross-site' }];
+      const forged: Array<Record<string, string>> = [
+        {},
+        { origin: 'http://evil.example' },
+        { 'sec-fetch-site': 'cross-site' },
+      ];
       for (const headers of forged) {
         expect((await revoke(headers)).status).toBe(403);
       }

@@ -137,13 +137,11 @@ describe('images', () => {
       const image = await uploadOk(tokens.premium, await fixtures.jpeg(640, 480));
       const dir = join(t.config.dataDir, 'files', 'images', image.id);
       // The original's format and WebP in that decode; AVIF comes from a background job.
-      expect(readdirSync(dir).filter((name) => !name.endsWith('.avif')).sort()).toEqual([
-        'h200',
-        'h200.webp',
-        'h400',
-        'h400.webp',
-        'original',
-      ]);
+      expect(
+        readdirSync(dir)
+          .filter((name) => !name.endsWith('.avif'))
+          .sort(),
+      ).toEqual(['h200', 'h200.webp', 'h400', 'h400.webp', 'original']);
     });
 
     it('are made on the request when missing, with concurrent requests sharing one piece of work', async () => {

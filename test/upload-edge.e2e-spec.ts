@@ -304,7 +304,10 @@ describe('the upload edge: what a slow, stalled or oversized client costs', () =
           .post('/api/images')
           .auth(slow, { type: 'bearer' })
           .attach('file', await fixtures.png(40, 40), { filename: 'a.png', contentType: 'image/png' })
-          .then((res) => res.status, (error: Error) => error.message);
+          .then(
+            (res) => res.status,
+            (error: Error) => error.message,
+          );
         await sleep(3000);
         await locker.commitTransaction();
         expect(await upload).toBe(201);

@@ -103,9 +103,13 @@ export const envSchema = z
         message:
           'must name the trusted proxies: a hop count (1 = one load balancer) or their addresses/subnets; "true" would trust any X-Forwarded-For a client sends',
       })
-      .refine((v) => v === 'true' || v === 'false' || /^\d+$/.test(v) || v.split(',').every((p) => isProxySpec(p.trim())), {
-        message: 'must be false, a hop count, or a comma-separated list of addresses, subnets or loopback/linklocal/uniquelocal',
-      })
+      .refine(
+        (v) => v === 'true' || v === 'false' || /^\d+$/.test(v) || v.split(',').every((p) => isProxySpec(p.trim())),
+        {
+          message:
+            'must be false, a hop count, or a comma-separated list of addresses, subnets or loopback/linklocal/uniquelocal',
+        },
+      )
       .transform((v): false | number | string => (v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v)),
     LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
     METRICS_PORT: optionalString.pipe(z.coerce.number<string | undefined>().int().min(0).max(65535).optional()),

@@ -14,7 +14,9 @@ describe('header reads are bounded in time', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('refuses with 400 an image whose header read does not answer in time (upload and stored original)', async () => {
-    const png = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#369' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#369' } })
+      .png()
+      .toBuffer();
     const path = join(dir, 'a.png');
     writeFileSync(path, png);
     const processor = new ImageProcessor({ maxInputPixels: 50_000_000 } as AppConfig);

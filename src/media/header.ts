@@ -10,7 +10,11 @@ import { InvalidImageError } from './media.errors.js';
 export const HEADER_TIMEOUT_MS = 5000;
 
 /** The image's header within `timeoutMs`, else InvalidImageError. */
-export async function readHeader(input: string | Buffer, limitInputPixels: number, timeoutMs: number): Promise<Metadata> {
+export async function readHeader(
+  input: string | Buffer,
+  limitInputPixels: number,
+  timeoutMs: number,
+): Promise<Metadata> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new InvalidImageError('The image header could not be read in time')), timeoutMs);
