@@ -37,10 +37,7 @@ async function start(name, checkout) {
   execFileSync(
     process.execPath,
     ['dist/cli/main.js', 'create-user', 'ab', '--password', password, '--tier', 'Premium'],
-    {
-      cwd: checkout,
-      env,
-    },
+    { cwd: checkout, env },
   );
   const login = await fetch(`${base}/api/auth/token`, {
     method: 'POST',
