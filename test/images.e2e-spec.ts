@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { JobQueue } from '../src/jobs/job-queue.js';
 import { ImageProcessor } from '../src/media/image-processor.js';
 import { PrincipalCache } from '../src/auth/principal-cache.service.js';
+import { ImagesRepository } from '../src/images/images.repository.js';
+import { ImagesService } from '../src/images/images.service.js';
+import { DatabaseNotifications } from '../src/notifications/database-notifications.service.js';
 import { bootApp, type TestApp } from './support/app.js';
 import * as fixtures from './support/images.js';
 
@@ -246,6 +249,54 @@ describe('images', () => {
       const defaults = (await t.http().get('/api/images').auth(token, { type: 'bearer' }).expect(200)).body;
       expect(defaults.items).toHaveLength(20);
       expect(defaults.items[0].title).toBe('late');
+    });
+
+    it('serves the first page from memory, and it follows every change to the owner’s images', async () => {
+      const token = await t.login('gallery');
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) ids.push((await uploadOk(token, await fixtures.png(20, 20), { title: `g${i}` })).id);
+      const list = async (query: Record<string, string | number> = {}) =>
+        (await t.http().get('/api/images').query(query).auth(token, { type: 'bearer' }).expect(200)).body as {
+          items: ImageBody[];
+          nextCursor: string | null;
+        };
+      const titles = async () => (await list()).items.map((i) => i.title);
+      const reads = jest.spyOn(t.app.get(ImagesRepository), 'page');
+      try {
+        expect(await titles()).toEqual(['g2', 'g1', 'g0']);
+        expect(await titles()).toEqual(['g2', 'g1', 'g0']);
+        // A smaller first page is cut from the same rows, its cursor leading on to the database.
+        const two = await list({ limit: 2 });
+        expect(two.items.map((i) => i.title)).toEqual(['g2', 'g1']);
+        expect(reads).toHaveBeenCalledTimes(1);
+        const rest = await list({ limit: 2, cursor: two.nextCursor! });
+        expect(rest).toMatchObject({ items: [{ title: 'g0' }], nextCursor: null });
+        expect(reads).toHaveBeenCalledTimes(2);
+      } finally {
+        reads.mockRestore();
+      }
+
+      // Through this instance: seen by the very next request.
+      await t
+        .http()
+        .patch(`/api/images/${ids[1]}`)
+        .auth(token, { type: 'bearer' })
+        .send({ title: 'renamed' })
+        .expect(200);
+      expect(await titles()).toEqual(['g2', 'renamed', 'g0']);
+      await t.http().delete(`/api/images/${ids[2]}`).auth(token, { type: 'bearer' }).expect(204);
+      expect(await titles()).toEqual(['renamed', 'g0']);
+      await t.app.get(ImagesService).removeById(ids[0]); // the admin panel's delete
+      expect(await titles()).toEqual(['renamed']);
+      // Elsewhere (plain SQL, another instance): seen once its notification has arrived.
+      await t.dataSource.query(`UPDATE images SET title = 'by SQL' WHERE id = $1`, [ids[1]]);
+      await t.app.get(DatabaseNotifications).settled();
+      expect(await titles()).toEqual(['by SQL']);
+      const usage = `UPDATE images SET "storedBytes" = "storedBytes" + 1 WHERE id = $1`; // not a listed column
+      await t.dataSource.query(usage, [ids[1]]);
+      await t.dataSource.query(`DELETE FROM images WHERE id = $1`, [ids[1]]);
+      await t.app.get(DatabaseNotifications).settled();
+      expect(await titles()).toEqual([]);
     });
 
     it('shows only the caller’s images', async () => {

@@ -17,9 +17,10 @@ import { UsageService } from '../usage/usage.service.js';
 import type { ImageDto, ImagePageDto } from './dto/image.dto.js';
 import type { ListImagesQueryDto, UpdateImageDto, UploadImageDto } from './dto/image-input.dto.js';
 import { ImageLookup } from './image-lookup.service.js';
+import { ImagePages } from './image-pages.service.js';
 import { Image } from './image.entity.js';
 import { ImageNotFoundError } from './images.errors.js';
-import { type ImageRow, ImagesRepository } from './images.repository.js';
+import type { ImageRow } from './images.repository.js';
 import { keyOf } from './thumbnail-work.js';
 import { ThumbnailsService } from './thumbnails.service.js';
 
@@ -34,7 +35,7 @@ export class ImagesService {
 
   constructor(
     @InjectRepository(Image) private readonly images: Repository<Image>,
-    private readonly rows: ImagesRepository,
+    private readonly pages: ImagePages,
     private readonly storage: Storage,
     private readonly processor: ImageProcessor,
     private readonly thumbnails: ThumbnailsService,
@@ -97,11 +98,14 @@ export class ImagesService {
         await this.usage.settle(manager, reservation);
         await manager.insert(Image, image);
       });
+      this.pages.forget(owner.id);
     } catch (error) {
       // No answer to the COMMIT: the row may exist, so its file stays (a row without its file is worse), and
       // so may the reservation (it stops counting after RESERVATION_TTL_MS if the insert did not happen).
-      if (error instanceof CommitOutcomeUnknownError) this.logger.warn(`Image ${id}: ${error.message}; file kept`);
-      else await Promise.all([this.storage.deletePrefix(imagePrefix(id)), this.usage.release(reservation)]);
+      if (error instanceof CommitOutcomeUnknownError) {
+        this.logger.warn(`Image ${id}: ${error.message}; file kept`);
+        this.pages.forget(owner.id);
+      } else await Promise.all([this.storage.deletePrefix(imagePrefix(id)), this.usage.release(reservation)]);
       throw error;
     }
     await plan.afterStored(id);
@@ -111,7 +115,7 @@ export class ImagesService {
   /** Newest first, keyset-paginated on (createdAt, id): every page costs the same. */
   async list(owner: Owner, query: ListImagesQueryDto): Promise<ImagePageDto> {
     const after: Cursor | undefined = query.cursor ? decodeCursor(query.cursor) : undefined;
-    const rows = await this.rows.page(owner.id, query.limit + 1, after);
+    const rows = await this.pages.page(owner.id, query.limit + 1, after);
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     return {
@@ -129,19 +133,23 @@ export class ImagesService {
     if (input.title !== undefined) image.title = input.title;
     if (input.description !== undefined) image.description = input.description;
     await this.images.update({ id, ownerId: owner.id }, { title: image.title, description: image.description });
+    this.pages.forget(owner.id);
     return this.toDto(image, owner.tier);
   }
 
   async remove(owner: Owner, id: string): Promise<void> {
     const result = await this.images.delete({ id, ownerId: owner.id });
     if (!result.affected) throw new ImageNotFoundError();
+    this.pages.forget(owner.id);
     await this.removeFiles(id);
   }
 
   /** Deletes an image whoever owns it (admin panel), files included. */
   async removeById(id: string): Promise<boolean> {
-    const result = await this.images.delete({ id });
-    if (!result.affected) return false;
+    const { raw } = await this.images.createQueryBuilder().delete().where({ id }).returning('"ownerId"').execute();
+    const [deleted] = raw as Array<{ ownerId: string }>;
+    if (!deleted) return false;
+    this.pages.forget(deleted.ownerId);
     await this.removeFiles(id);
     return true;
   }

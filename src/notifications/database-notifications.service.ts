@@ -6,7 +6,7 @@ import type { DataSource } from 'typeorm';
 import { pgClientTimeouts } from '../common/pg-timeouts.js';
 
 /** Channels the database's triggers notify on (see the migrations), plus the marker channel of settled(). */
-const CHANNELS = ['grants_changed', 'images_deleted', 'expiring_links_changed'] as const;
+const CHANNELS = ['grants_changed', 'images_deleted', 'images_listed', 'expiring_links_changed'] as const;
 export type Channel = (typeof CHANNELS)[number];
 const MARKERS = 'notifications_settled';
 

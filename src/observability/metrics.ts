@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { LabelledHistogram } from './labelled-histogram.js';
 
-export type CacheName = 'grants' | 'image_lookup';
+export type CacheName = 'grants' | 'image_lookup' | 'image_pages';
 type LookupResult = 'hit' | 'miss' | 'bypass';
 
 /**
@@ -68,6 +68,7 @@ export class Metrics {
   private readonly lookupCounts: Record<CacheName, Record<LookupResult, number>> = {
     grants: { hit: 0, miss: 0, bypass: 0 },
     image_lookup: { hit: 0, miss: 0, bypass: 0 },
+    image_pages: { hit: 0, miss: 0, bypass: 0 },
   };
   private readonly cacheLookups = new Counter({
     name: 'image_api_cache_lookups_total',

@@ -38,8 +38,11 @@ export class UpdateImageDto {
   description?: string | null;
 }
 
+/** A page's size when the client does not choose one: the page a gallery opens on (ImagePages caches it). */
+export const DEFAULT_PAGE_SIZE = 20;
+
 export class ListImagesQueryDto {
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: DEFAULT_PAGE_SIZE })
   @IsOptional()
   @Max(100)
   @Min(1)
@@ -48,7 +51,7 @@ export class ListImagesQueryDto {
   @Transform(({ value }: { value: unknown }) =>
     typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value,
   )
-  limit: number = 20;
+  limit: number = DEFAULT_PAGE_SIZE;
 
   @ApiPropertyOptional({ description: 'The nextCursor of the previous page' })
   @IsOptional()
