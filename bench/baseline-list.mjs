@@ -1,6 +1,8 @@
 // Baseline for GET /api/images: bare node:http + pg running the same keyset query and building the same JSON,
 // with the same signed links (HMAC-SHA256 over "p:{id}:{variant}", 128 bits, base64url, as
 // src/links/link-signer.ts does) and the same cursor. No auth, no framework: the platform's cost of the page.
+// The first page (default size or smaller) comes from memory, as the project's does (src/images/image-pages
+// .service.ts): its 21 rows read once, never dropped (the project also follows the database's notifications).
 // Environment: DATABASE_URL, OWNER_ID, LINK_SECRET, PUBLIC_URL, HEIGHTS (e.g. 200,400), ORIGINAL (1 or 0).
 import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -17,6 +19,19 @@ const sign = (message) => createHmac('sha256', secret).update(message).digest().
 const link = (id, variant, format) =>
   `${publicUrl}/media/${id}/${sign(`p:${id}:${variant}`)}/${variant}.${EXT[format]}`;
 
+// A named (prepared) statement, as the project's: parsed and planned once per connection.
+const query = async (values, after) =>
+  (
+    await pool.query({
+      name: after ? 'page-after' : 'page',
+      text: `SELECT id, title, description, format, width, height, bytes, "createdAt", placeholder FROM images
+        WHERE "ownerId" = $1 ${after} ORDER BY "createdAt" DESC, id DESC LIMIT $2`,
+      values,
+    })
+  ).rows;
+const FIRST_PAGE_ROWS = 21;
+let firstPage;
+
 const server = createServer(async (req, res) => {
   const url = new URL(req.url, 'http://x');
   const limit = Number(url.searchParams.get('limit') ?? 20);
@@ -28,13 +43,10 @@ const server = createServer(async (req, res) => {
     params.push(at, id);
     after = 'AND ("createdAt", id) < ($3, $4)';
   }
-  // A named (prepared) statement, as the project's: parsed and planned once per connection.
-  const { rows } = await pool.query({
-    name: after ? 'page-after' : 'page',
-    text: `SELECT id, title, description, format, width, height, bytes, "createdAt", placeholder FROM images
-      WHERE "ownerId" = $1 ${after} ORDER BY "createdAt" DESC, id DESC LIMIT $2`,
-    values: params,
-  });
+  const rows =
+    !cursor && limit + 1 <= FIRST_PAGE_ROWS
+      ? (firstPage ??= await query([owner, FIRST_PAGE_ROWS], '')).slice(0, limit + 1)
+      : await query(params, after);
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   const body = JSON.stringify({
