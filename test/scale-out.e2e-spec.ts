@@ -198,6 +198,20 @@ describe('two API processes and a worker on one database, one Redis and one buck
       (s) => s === status,
       5000,
     );
+  /** The ids on an instance's first list page (kept in memory there: README, "The first page is kept in memory"). */
+  const listed = async (base: string) => {
+    const res = await fetch(`${base}/api/images`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { items: Array<{ id: string }> }).items.map((i) => i.id);
+  };
+  /** Waits until an instance's first list page has `id` (or, with `present` false, has it no more). */
+  const lists = (base: string, id: string, present = true) =>
+    until(
+      `${id} listed on ${base}`,
+      () => listed(base),
+      (ids) => ids.includes(id) === present,
+      5000,
+    );
   const sql = async (text: string, values: unknown[] = []) => {
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
@@ -257,10 +271,14 @@ describe('two API processes and a worker on one database, one Redis and one buck
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('uploads on API 1, the worker makes the thumbnails, API 2 serves them; tier edits, revocations and deletes apply on both', async () => {
+  it('uploads on API 1, the worker makes the thumbnails, API 2 lists and serves them; tier edits, revocations and deletes apply on both', async () => {
     const [one, two] = [apis[0]!.url, apis[1]!.url];
     const original = await jpeg(900, 600);
+    const before = await listed(two); // now API 2 keeps this first page
     const image = await upload(one, original);
+    // Listed at once where it was uploaded, and on API 2 once the notification is in.
+    expect(await listed(one)).toEqual([image.id, ...before]);
+    await lists(two, image.id);
 
     // The worker makes them: they are in the bucket before any link was requested, and its log says so.
     expect(
@@ -310,6 +328,8 @@ describe('two API processes and a worker on one database, one Redis and one buck
     expect(deleted.status).toBe(204);
     expect(await objectsOf(image.id)).toEqual([]);
     for (const url of [image.links.thumbnails[0]!.url, image.links.original]) await answers(404, one, url);
+    expect(await listed(two)).not.toContain(image.id);
+    await lists(one, image.id, false);
     const get = await fetch(`${one}/api/images/${image.id}`, { headers: { authorization: `Bearer ${token}` } });
     expect(get.status).toBe(404);
   });
