@@ -8,6 +8,13 @@ import { type ImageRow, ImagesRepository } from './images.repository.js';
 
 /** Rows kept per owner: a default-sized first page and the row after it (is there a next page?). */
 const FIRST_PAGE_ROWS = DEFAULT_PAGE_SIZE + 1;
+/**
+ * What the first pages may hold per process. A row is about 300 bytes of heap plus its strings (a title of up
+ * to 200 characters, a description of up to 2,000): some 6 KB for an owner of short titles, 90 KB at most.
+ */
+const FIRST_PAGES_BYTES = 16 * 2 ** 20;
+const rowBytes = (row: ImageRow) =>
+  300 + 2 * ((row.title?.length ?? 0) + (row.description?.length ?? 0) + (row.placeholder?.length ?? 0));
 
 /**
  * An owner's images a page at a time. The first page, at the default size or smaller, comes from a cache: it
@@ -27,13 +34,13 @@ export class ImagePages {
     notifications: DatabaseNotifications,
     @Optional() metrics?: Metrics,
   ) {
-    // 2,000 owners of about 8 KB each (21 rows) at most.
     this.firstPages = new NotifiedCache(
       notifications,
       (ownerId) => rows.page(ownerId, FIRST_PAGE_ROWS),
       {
         name: 'image_pages',
-        max: 2_000,
+        max: 10_000,
+        budget: { bytes: FIRST_PAGES_BYTES, size: (page) => page.reduce((sum, row) => sum + rowBytes(row), 0) },
       },
       metrics,
     );

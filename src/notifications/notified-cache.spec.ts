@@ -60,3 +60,30 @@ describe('NotifiedCache.peek', () => {
     expect(cache.peek('broken')).toBeUndefined();
   });
 });
+
+describe('NotifiedCache budget', () => {
+  it('keeps the values within their byte budget once their sizes are known, dropping the least recently used', async () => {
+    const events = notifications();
+    let loads = 0;
+    const cache = new NotifiedCache<string>(
+      events as unknown as DatabaseNotifications,
+      async (key) => {
+        loads++;
+        return key.repeat(40); // 40 bytes per character of the key
+      },
+      { max: 100, budget: { bytes: 200, size: (value) => value.length } },
+    );
+    await cache.get('a'); // 40
+    await cache.get('bb'); // 80
+    expect(cache.peek('a')?.value).toBe('a'.repeat(40)); // a is now the most recently used
+    await cache.get('ccc'); // 120: 240 in all, over 200, so the least recently used (bb) goes
+    expect(cache.peek('bb')).toBeUndefined();
+    expect(cache.peek('a')).toBeDefined();
+    expect(cache.peek('ccc')).toBeDefined();
+    expect(loads).toBe(3);
+    await cache.get('ccc');
+    expect(loads).toBe(3);
+    await cache.get('x'.repeat(6)); // 240 alone: over the whole budget, never kept, nothing else kept either
+    expect(cache.peek('x'.repeat(6))).toBeUndefined();
+  });
+});

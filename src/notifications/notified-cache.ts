@@ -8,6 +8,11 @@ export interface NotifiedCacheOptions<V> {
   /** The metric label of its lookups (hit, miss, bypass); none when undefined. */
   name?: CacheName;
   max: number;
+  /**
+   * A budget for values of varying size: the sum of `size(value)` over the values kept stays within `bytes`
+   * (least recently used dropped first). A load in flight counts 1 until it resolves.
+   */
+  budget?: { bytes: number; size: (value: V) => number };
   /** Entries older than this are not served while notifications are live (a missed one cannot last). */
   ttlMs?: number;
   /** The channel whose notifications drop entries: all of them, or the one whose key is the payload. */
@@ -38,9 +43,14 @@ export class NotifiedCache<V> {
     private readonly options: NotifiedCacheOptions<V>,
     private readonly metrics?: Metrics,
   ) {
+    const budget = options.budget;
     this.cache = new LRUCache<string, Entry<V>>({
       max: options.max,
       ...(options.ttlMs !== undefined && { ttl: options.ttlMs, noDeleteOnStaleGet: true }),
+      ...(budget && {
+        maxSize: budget.bytes,
+        sizeCalculation: (entry: Entry<V>) => (entry.settled ? Math.max(1, budget.size(entry.value as V)) : 1),
+      }),
     });
     const follows = options.follows;
     if (follows?.drops === 'all') notifications.on(follows.channel, () => this.cache.clear());
@@ -68,7 +78,10 @@ export class NotifiedCache<V> {
       (value) => {
         entry.settled = true;
         entry.value = value;
-        if (keeps && !keeps(value) && this.cache.get(key, { allowStale: true }) === entry) this.cache.delete(key);
+        if (this.cache.peek(key, { allowStale: true }) !== entry) return; // dropped meanwhile
+        if (keeps && !keeps(value)) this.cache.delete(key);
+        // Its size, now known: set as a new entry (lru-cache sizes a value again only when it is another one).
+        else if (this.options.budget) this.cache.set(key, { ...entry }, { noUpdateTTL: true });
       },
       () => this.cache.delete(key),
     );
