@@ -273,6 +273,25 @@ try {
       'bare node:http 304, same headers',
       0.6,
     );
+    // The same floor doing what the issue requires of every request (request id, log line, metric): how much of
+    // the 304's gap those cost, and how much is the project's own.
+    const observed = await startNodeServer(
+      'bench/baseline-buffer.mjs',
+      [thumbFile, JSON.stringify(wireHeaders(first)), JSON.stringify(wireHeaders(notModifiedAnswer))],
+      { ...process.env, OBSERVED_LOG: join(dataDir, 'observed-floor.log') },
+    );
+    children.push(observed.child);
+    record(
+      '304 (If-None-Match), permanent link',
+      await sideBySide(
+        { ...project, url: permanent, ...notModified },
+        { url: `http://127.0.0.1:${observed.port}/thumb.jpg`, ...links, pid: observed.child.pid, ...notModified },
+        timing,
+      ),
+      'bare node:http 304 + request id, log line, histogram',
+      null, // an anchor, not a target
+    );
+    await stop(observed.child);
     await stop(floor.child);
   }
 
