@@ -261,6 +261,8 @@ describe('images', () => {
           nextCursor: string | null;
         };
       const titles = async () => (await list()).items.map((i) => i.title);
+      // The uploads' own notifications would drop the page again when they arrive: let them be in first.
+      await t.app.get(DatabaseNotifications).settled();
       const reads = jest.spyOn(t.app.get(ImagesRepository), 'page');
       try {
         expect(await titles()).toEqual(['g2', 'g1', 'g0']);
