@@ -15,6 +15,7 @@ import { rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
+import { json, signIn, upload } from './lib/client.mjs';
 import { productionServerEnv, spawnServer, stop, waitForHealth } from './lib/proc.mjs';
 import { requireWrk, wrk } from './lib/wrk.mjs';
 
@@ -33,27 +34,13 @@ async function start(name, checkout) {
   const { env, dataDir, base } = await productionServerEnv(`image-api-ab-${name}`);
   const server = spawnServer(env, join(dataDir, 'server.log'), checkout);
   await waitForHealth(base, server);
-  const password = 'ab-password-1';
-  execFileSync(
-    process.execPath,
-    ['dist/cli/main.js', 'create-user', 'ab', '--password', password, '--tier', 'Premium'],
-    { cwd: checkout, env },
-  );
-  const login = await fetch(`${base}/api/auth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'ab', password }),
-  });
-  const auth = { authorization: `Bearer ${(await login.json()).accessToken}` };
+  const token = await signIn(base, env, 'ab', 'Premium', checkout);
+  const auth = { authorization: `Bearer ${token}` };
   const photo = await sharp({ create: { width: 600, height: 400, channels: 3, background: '#a33' } })
     .jpeg()
     .toBuffer();
   let image;
-  for (let i = 0; i < 5; i++) {
-    const form = new FormData();
-    form.append('file', new Blob([new Uint8Array(photo)]), 'photo.jpg');
-    image = await (await fetch(`${base}/api/images`, { method: 'POST', headers: auth, body: form })).json();
-  }
+  for (let i = 0; i < 5; i++) image = await json(await upload(base, token, photo));
   for (let i = 0; i < 200; i++) await (await fetch(`${base}/api/images?limit=20`, { headers: auth })).text();
   for (let i = 0; i < 20; i++) await (await fetch(`${base}/api/images/${image.id}`, { headers: auth })).text();
   const url = image.links.thumbnails[0].url;

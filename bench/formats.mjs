@@ -4,11 +4,11 @@
 // (apt-get install -y python3-skimage), re-encoded as JPEG q92 in memory to stand for camera uploads; nothing
 // is written to the repository.
 // Usage: npm run bench:formats [-- --quick]   (SKIMAGE_DATA=folder to read the photographs elsewhere)
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { ImageProcessor } from '../dist/media/image-processor.js';
+import { json, signIn, upload } from './lib/client.mjs';
 import { productionServerEnv, spawnServer, stop, waitForHealth } from './lib/proc.mjs';
 import { requireWrk, wrk } from './lib/wrk.mjs';
 
@@ -87,24 +87,8 @@ const server = spawnServer(env, join(dataDir, 'server.log'));
 const serving = ['| Accept | served | bytes | req/s | p50 / p99 ms |', '|---|---|---|---|---|'];
 try {
   await waitForHealth(base, server);
-  const cli = spawn(
-    process.execPath,
-    ['dist/cli/main.js', 'create-user', 'bench-formats', '--password', 'bench-formats-pw', '--tier', 'Premium'],
-    { env, stdio: 'inherit' },
-  );
-  if ((await new Promise((r) => cli.on('exit', r))) !== 0) throw new Error('create-user failed');
-  const login = await fetch(`${base}/api/auth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'bench-formats', password: 'bench-formats-pw' }),
-  }).then((r) => r.json());
-  const form = new FormData();
-  form.append('file', new Blob([originals[0].data]), 'photo.jpg');
-  const image = await fetch(`${base}/api/images`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${login.accessToken}` },
-    body: form,
-  }).then((r) => r.json());
+  const token = await signIn(base, env, 'bench-formats', 'Premium');
+  const image = await json(await upload(base, token, originals[0].data));
   const url = image.links.thumbnails.find((t) => t.height === 200).url;
   const accepts = {
     none: undefined,

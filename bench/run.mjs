@@ -2,7 +2,6 @@
 // `npm start` starts it) against bare-platform baselines on the same machine, in the same run, interleaved.
 // Load comes from wrk (never the bottleneck); uploads from client processes. See bench/README.md.
 // Usage: npm run bench [-- --quick] [-- --million]
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
@@ -25,6 +24,7 @@ import {
   stop,
   waitForHealth,
 } from './lib/proc.mjs';
+import { json, request, signIn, upload } from './lib/client.mjs';
 import { hasNginx, startFront, startNginx } from './lib/nginx.mjs';
 import { answeredBy, requireWrk, sideBySide } from './lib/wrk.mjs';
 
@@ -48,39 +48,10 @@ const { env, dataDir, port, base } = await productionServerEnv('image-api-bench'
 const serverLog = join(dataDir, 'server.log');
 
 const log = (message) => console.error(`bench: ${message}`);
-// The bench's own requests (set-up and checks). A kept-alive socket the server has just closed after its idle
-// timeout fails at once ("other side closed"); one retry on a fresh socket is what a browser does.
-const request = (url, init) =>
-  fetch(url, init).catch((error) =>
-    error.cause?.code === 'UND_ERR_SOCKET' ? fetch(url, init) : Promise.reject(error),
-  );
 const rows = [];
 const notes = [];
 const children = [];
 
-async function json(res) {
-  const body = await res.json();
-  if (!res.ok) throw new Error(`${res.url}: ${res.status} ${JSON.stringify(body)}`);
-  return body;
-}
-async function login(username, tier) {
-  execFileSync(
-    process.execPath,
-    ['dist/cli/main.js', 'create-user', username, '--password', `${username}-password`, '--tier', tier],
-    { env },
-  );
-  const res = await request(`${base}/api/auth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password: `${username}-password` }),
-  });
-  return (await json(res)).accessToken;
-}
-async function upload(token, data, name = 'photo.jpg') {
-  const form = new FormData();
-  form.append('file', new Blob([data]), name);
-  return request(`${base}/api/images`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
-}
 /** Before a section is measured: the server's background work from the earlier ones is done (see settle). */
 async function quiet(section) {
   const waited = await settle(server.pid);
@@ -98,7 +69,7 @@ try {
   await waitForHealth(base, server);
   const pid = server.pid;
   const idleRss = rssMiB(pid);
-  const uploader = await login('bench-uploader', 'Premium');
+  const uploader = await signIn(base, env, 'bench-uploader', 'Premium');
   let uploadRss; // { before, peak, uploads }
   let pngBatches = [];
   // Uploads first, on a server that has just started, so that their peak RSS is theirs: the serving and
@@ -163,7 +134,7 @@ try {
         .toBuffer();
       resetPeak(pid);
       const statuses = await Promise.all(
-        Array.from({ length: 8 }, async () => (await upload(uploader, png, 'deep.png')).status),
+        Array.from({ length: 8 }, async () => (await upload(base, uploader, png, 'deep.png')).status),
       );
       return { size, bytes: png.length, statuses, peak: peakMiB(pid) };
     };
@@ -172,12 +143,12 @@ try {
 
   if (runs('serving')) {
     // ---- serving: a kept 200 px thumbnail (about 2 KB), permanent and expiring links, and the 304 path ----
-    const enterprise = await login('bench-serving', 'Enterprise');
+    const enterprise = await signIn(base, env, 'bench-serving', 'Enterprise');
     const smooth = await sharp(randomBytes(8 * 6 * 3), { raw: { width: 8, height: 6, channels: 3 } })
       .resize(1600, 1200)
       .jpeg({ quality: 80 })
       .toBuffer();
-    const image = await json(await upload(enterprise, smooth));
+    const image = await json(await upload(base, enterprise, smooth));
     const permanent = image.links.thumbnails.find((t) => t.height === 200).url;
     const expiring = (
       await json(
@@ -297,7 +268,7 @@ try {
 
   if (runs('listing')) {
     // ---- listing: a user with LISTED images, inserted by SQL ----
-    const lister = await login('bench-lister', 'Premium');
+    const lister = await signIn(base, env, 'bench-lister', 'Premium');
     const { startEmbeddedPostgres } = await import('../dist/database/embedded-postgres.js');
     const database = await startEmbeddedPostgres(dataDir); // the server's running instance
     const db = new pg.Client({ connectionString: database.url });

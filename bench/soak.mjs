@@ -12,7 +12,6 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import sharp from 'sharp';
 import {
   productionServerEnv,
@@ -23,6 +22,7 @@ import {
   stop,
   waitForHealth,
 } from './lib/proc.mjs';
+import { json, request, signIn, upload } from './lib/client.mjs';
 import { requireWrk } from './lib/wrk.mjs';
 
 requireWrk();
@@ -38,12 +38,6 @@ const MIX = process.argv.find((a) => a.startsWith('--mix='))?.slice(6) ?? 'clien
 if (!['clients', 'requests'].includes(MIX)) throw new Error('--mix is clients or requests');
 const USERS = 5; // each made by the CLI (a few seconds each)
 const log = (message) => console.error(`soak: ${message}`);
-// A kept-alive socket the server has just closed fails at once: one retry on a fresh socket (as bench/run.mjs).
-const request = (url, init) =>
-  fetch(url, init).catch((error) =>
-    error.cause?.code === 'UND_ERR_SOCKET' ? fetch(url, init) : Promise.reject(error),
-  );
-
 // WEB_CONCURRENCY and NODE_OPTIONS from the caller's environment reach the server (the cluster, V8 flags).
 const { env, dataDir, base } = await productionServerEnv('image-api-soak', {
   WEB_CONCURRENCY: process.env.WEB_CONCURRENCY ?? '1',
@@ -75,29 +69,10 @@ try {
   const tokens = [];
   const links = [];
   for (let u = 0; u < USERS; u++) {
-    const name = `soak-${u}`;
-    execFileSync(
-      process.execPath,
-      ['dist/cli/main.js', 'create-user', name, '--password', `${name}-password`, '--tier', 'Enterprise'],
-      { env },
-    );
-    const res = await request(`${base}/api/auth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: name, password: `${name}-password` }),
-    });
-    const { accessToken } = await res.json();
+    const accessToken = await signIn(base, env, `soak-${u}`, 'Enterprise');
     tokens.push(accessToken);
     for (let i = 0; i < 3; i++) {
-      const form = new FormData();
-      form.append('file', new Blob([photo]), 'photo.jpg');
-      const image = await (
-        await request(`${base}/api/images`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${accessToken}` },
-          body: form,
-        })
-      ).json();
+      const image = await json(await upload(base, accessToken, photo));
       for (const t of image.links.thumbnails) links.push(new URL(t.url).pathname);
     }
   }
