@@ -2,10 +2,20 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { npmScriptLaunch } from '../../scripts/npm-script.mjs';
 
 /** A free port from the OS (never a guess in the client port range: STACK.md trap 14). */
@@ -127,7 +137,8 @@ export async function productionServerEnv(prefix, overrides = {}) {
     ...START.env,
     WEB_CONCURRENCY: '1',
   };
-  for (const key of ['DATABASE_URL', 'REDIS_URL', 'STORAGE', 'NODE_OPTIONS', 'THUMBNAIL_FORMATS']) delete env[key];
+  for (const key of ['DATABASE_URL', 'REDIS_URL', 'STORAGE', 'NODE_OPTIONS', 'THUMBNAIL_FORMATS', 'LOG_LINK_SAMPLE'])
+    delete env[key];
   return { env: { ...env, ...overrides }, dataDir, port, base };
 }
 
@@ -147,13 +158,35 @@ export function spawnServer(env, logFile, cwd = process.cwd()) {
   return child;
 }
 
-/** The request lines of a server's log (JSON lines with a requestId): method, path, status, durationMs. */
+const isRequestLine = (line) => line.includes('"requestId"') && line.includes('"status"');
+
+/**
+ * Calls `each` with every request line of a server's log (JSON lines with a requestId and a status), read in
+ * 16 MiB pieces: the serving section's log passes a gigabyte, twice what one string may hold.
+ */
+function eachRequestLine(logFile, each) {
+  if (!existsSync(logFile)) return;
+  const fd = openSync(logFile, 'r');
+  const piece = Buffer.alloc(16 * 2 ** 20);
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  try {
+    for (let n; (n = readSync(fd, piece, 0, piece.length, null)) > 0;) {
+      const lines = (rest + decoder.write(piece.subarray(0, n))).split('\n');
+      rest = lines.pop();
+      for (const line of lines) if (isRequestLine(line)) each(line);
+    }
+    if (isRequestLine(rest)) each(rest);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The request lines of a server's log: method, path, status, durationMs. */
 export function requestLog(logFile) {
-  if (!existsSync(logFile)) return [];
-  return readFileSync(logFile, 'utf8')
-    .split('\n')
-    .filter((line) => line.includes('"requestId"') && line.includes('"status"'))
-    .map((line) => JSON.parse(line));
+  const lines = [];
+  eachRequestLine(logFile, (line) => lines.push(JSON.parse(line)));
+  return lines;
 }
 
 /** Request lines counted by status. */
@@ -164,7 +197,11 @@ export function requestStatuses(logFile) {
 }
 
 /** How many request lines a server's log holds. */
-export const requestLines = (logFile) => requestLog(logFile).length;
+export function requestLines(logFile) {
+  let count = 0;
+  eachRequestLine(logFile, () => count++);
+  return count;
+}
 
 /** Resolves once `base`/api/health answers 200; throws if `child` exits first or after 2 minutes. */
 export async function waitForHealth(base, child) {
