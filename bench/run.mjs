@@ -263,6 +263,40 @@ try {
       null, // an anchor, not a target
     );
     await stop(observed.child);
+
+    // The same two paths from a second server (this DATA_DIR, its database) that logs one successful link
+    // answer in a hundred (LOG_LINK_SAMPLE=0.01: the sampled access log issue 21 allows; errors, aborted links
+    // and API requests keep every line, every answer keeps its id and its metric).
+    const sampledPort = await freePort();
+    const sampledBase = `http://127.0.0.1:${sampledPort}`;
+    const sampledLog = join(dataDir, 'sampled.log');
+    const sampled = spawnServer({ ...env, LOG_LINK_SAMPLE: '0.01', PORT: String(sampledPort) }, sampledLog);
+    children.push(sampled);
+    await waitForHealth(sampledBase, sampled);
+    const sampledLink = `${sampledBase}${new URL(permanent).pathname}`;
+    const again = await request(sampledLink);
+    if (!Buffer.from(await again.arrayBuffer()).equals(thumbBytes))
+      throw new Error('the second server serves other bytes');
+    await settle(sampled.pid);
+    const sampledSide = { url: sampledLink, ...links, pid: sampled.pid };
+    record(
+      'kept 200 px thumbnail, link lines sampled (LOG_LINK_SAMPLE=0.01)',
+      await sideBySide(sampledSide, floorSide, timing),
+      'bare node:http, same bytes from a Buffer, same headers',
+      0.5,
+    );
+    record(
+      '304 (If-None-Match), link lines sampled (LOG_LINK_SAMPLE=0.01)',
+      await sideBySide({ ...sampledSide, ...notModified }, { ...floorSide, ...notModified }, timing),
+      'bare node:http 304, same headers',
+      0.6,
+    );
+    await stop(sampled);
+    const sampledLines = requestLines(sampledLog);
+    const sampledAnswers = answeredBy(sampledBase);
+    notes.push(
+      `LOG_LINK_SAMPLE=0.01: ${sampledLines} request lines for ${sampledAnswers} link answers wrk saw (${((100 * sampledLines) / sampledAnswers).toFixed(2)} %)`,
+    );
     await stop(floor.child);
   }
 

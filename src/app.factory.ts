@@ -40,10 +40,12 @@ export async function createApp(config: AppConfig, options: AppOptions = {}): Pr
   );
   app.useLogger(app.get(PinoNestLogger));
   // First of all middleware: request id, the request's log line and its duration metric; then the headers.
-  const observe = requestObserver(app.get<Pino>(REQUEST_LOGGER), app.get(Metrics), {
-    route: mediaRouteLabel,
-    redact: redactMediaUrl,
-  });
+  const observe = requestObserver(
+    app.get<Pino>(REQUEST_LOGGER),
+    app.get(Metrics),
+    { route: mediaRouteLabel, redact: redactMediaUrl },
+    config.logLinkSample,
+  );
   const https = config.publicUrl.startsWith('https:');
   app.use(observe.middleware);
   app.use(securityHeaders({ https }));

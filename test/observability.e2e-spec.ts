@@ -396,3 +396,65 @@ describe('log format of the server process', () => {
     expect(() => JSON.parse(line!)).toThrow();
   });
 });
+
+/** LOG_LINK_SAMPLE: a share of the successful link answers is logged; the rest is logged as before. */
+describe('sampled link lines', () => {
+  let t: TestApp;
+  const lines: Array<LogLine & { sampleRate?: number }> = [];
+
+  beforeAll(async () => {
+    t = await bootApp({
+      env: { LOG_LEVEL: 'log', LOG_LINK_SAMPLE: '0.25', METRICS_PORT: '0' },
+      logDestination: { write: (chunk: string) => void lines.push(JSON.parse(chunk) as LogLine) },
+    });
+  });
+  afterAll(() => t?.close());
+
+  it('logs one successful link answer in four (each line says so), every error and every API request', async () => {
+    const token = await t.login('sampled', { tier: 'Premium' });
+    const image = (
+      await t
+        .http()
+        .post('/api/images')
+        .auth(token, { type: 'bearer' })
+        .attach('file', await fixtures.png(120, 90), { filename: 'x.png', contentType: 'image/png' })
+        .expect(201)
+    ).body as { links: { original: string } };
+    const link = new URL(image.links.original).pathname;
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const res = await t.http().get(link).set('X-Request-Id', `sampled-${i}`).expect(200);
+      expect(res.headers['x-request-id']).toBe(`sampled-${i}`); // every answer keeps its id
+      ids.push(`sampled-${i}`);
+    }
+    const etag = (await t.http().get(link).set('X-Request-Id', 'sampled-12').expect(200)).headers.etag as string;
+    await t.http().get(link).set('If-None-Match', etag).set('X-Request-Id', 'sampled-13').expect(304);
+    await t.http().get(link).set('X-Request-Id', 'sampled-14').expect(200);
+    await t.http().get(link).set('X-Request-Id', 'sampled-15').expect(200);
+    ids.push('sampled-12', 'sampled-13', 'sampled-14', 'sampled-15');
+    await t.http().get(`${link}x`).set('X-Request-Id', 'sampled-404').expect(404);
+    await t.http().get('/api/images').auth(token, { type: 'bearer' }).set('X-Request-Id', 'sampled-api').expect(200);
+    const logged = (id: string) => lines.find((l) => l.requestId === id && l.status !== undefined);
+    for (let i = 0; i < 50 && !logged('sampled-api'); i++) await new Promise((r) => setTimeout(r, 20));
+
+    const sampled = ids.filter(logged);
+    expect(sampled).toEqual(['sampled-3', 'sampled-7', 'sampled-11', 'sampled-15']); // evenly: every fourth
+    for (const id of sampled) expect(logged(id)).toMatchObject({ status: 200, sampleRate: 0.25 });
+    expect(logged('sampled-404')).toMatchObject({ status: 404 });
+    expect(logged('sampled-404')).not.toHaveProperty('sampleRate');
+    expect(logged('sampled-api')).toMatchObject({ path: '/api/images', status: 200 });
+    expect(logged('sampled-api')).not.toHaveProperty('sampleRate');
+
+    // The metric still counts every answer.
+    const metrics = await (await fetch(`http://127.0.0.1:${t.app.get(MetricsEndpoint).port}/metrics`)).text();
+    const counted = parsePrometheus(metrics)
+      .filter(
+        (s) =>
+          s.name === 'image_api_http_request_duration_seconds_count' &&
+          s.labels.route === '/media/:id/:sig/:file' &&
+          s.labels.status_class !== '4xx',
+      )
+      .reduce((sum, s) => sum + s.value, 0);
+    expect(counted).toBe(16);
+  });
+});

@@ -203,6 +203,16 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('takes LOG_LINK_SAMPLE from 0 to 1: every link answer logged by default', () => {
+    expect(loadConfig({ DATA_DIR: dataDir() }).logLinkSample).toBe(1);
+    expect(loadConfig({ DATA_DIR: dataDir(), LOG_LINK_SAMPLE: '0.01' }).logLinkSample).toBe(0.01);
+    expect(loadConfig({ DATA_DIR: dataDir(), LOG_LINK_SAMPLE: '0' }).logLinkSample).toBe(0);
+    expect(loadConfig({ DATA_DIR: dataDir(), LOG_LINK_SAMPLE: '' }).logLinkSample).toBe(1);
+    for (const bad of ['1.5', '-0.1', 'some']) {
+      expect(problems({ LOG_LINK_SAMPLE: bad })).toEqual([expect.stringMatching(/^LOG_LINK_SAMPLE: /)]);
+    }
+  });
+
   it('derives PUBLIC_URL from PORT and trims a trailing slash', () => {
     expect(loadConfig({ DATA_DIR: dataDir(), PORT: '8080' }).publicUrl).toBe('http://localhost:8080');
     expect(loadConfig({ DATA_DIR: dataDir(), PUBLIC_URL: 'https://img.example.com/' }).publicUrl).toBe(

@@ -60,6 +60,11 @@ export class AppConfig {
   readonly thumbnailFormats!: ReadonlyArray<'avif' | 'webp'>;
   readonly admin?: { username: string; password: string };
   readonly logLevel!: LogLevel;
+  /**
+   * The share (0 to 1) of successful link answers (2xx, 304, not aborted) that are logged (LOG_LINK_SAMPLE): every
+   * one by default; errors, aborted links and every other request are always logged.
+   */
+  readonly logLinkSample!: number;
   /** Express "trust proxy": false, a hop count, or addresses/subnets (never "every hop"). */
   readonly trustProxy!: false | number | string;
   /** Prometheus text at /metrics on this port (0: any free port); unset: no metrics server. */
@@ -138,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     thumbnailFormats: (['avif', 'webp'] as const).filter((format) => e.THUMBNAIL_FORMATS.includes(format)),
     admin: e.ADMIN_USERNAME ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD! } : undefined,
     logLevel: e.LOG_LEVEL,
+    logLinkSample: e.LOG_LINK_SAMPLE,
     trustProxy: e.TRUST_PROXY,
     metricsPort: e.METRICS_PORT,
     metricsHost: e.METRICS_HOST,

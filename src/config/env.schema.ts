@@ -112,6 +112,8 @@ export const envSchema = z
       )
       .transform((v): false | number | string => (v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v)),
     LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+    // The share of successful link answers (2xx, 304) that get a request line; every other request always does.
+    LOG_LINK_SAMPLE: optionalString.pipe(z.coerce.number<string | undefined>().min(0).max(1).default(1)),
     METRICS_PORT: optionalString.pipe(z.coerce.number<string | undefined>().int().min(0).max(65535).optional()),
     METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
     // PostgreSQL timeouts (milliseconds): a database that is gone or frozen answers 503 within seconds.

@@ -14,11 +14,16 @@ const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
  * a short token, else a new UUID), sends it back on every response, and when the response is done writes
  * one log line (method, redacted path, status, duration, request id) and the request duration metric.
  * `outside` labels and redacts the requests answered ahead of the router (the /media links).
+ *
+ * `linkSample` (LOG_LINK_SAMPLE, 0 to 1): the share of successful link answers (2xx, 304, not aborted) that get
+ * a line, taken evenly (with 0.01, every hundredth), each such line saying `"sampleRate":0.01`. Their id is sent
+ * and their metric counted all the same; errors, aborted links and every other request always get their line.
  */
 export function requestObserver(
   logger: Pino,
   metrics: Metrics,
   outside: OutsideRouterLabels,
+  linkSample = 1,
 ): {
   middleware: RequestHandler;
   observe: (req: ObservedRequest, res: ServerResponse, known?: KnownLabels) => string;
@@ -36,6 +41,8 @@ export function requestObserver(
     return child;
   };
   const write = lineWriter(logger);
+  const sampleField = linkSample < 1 ? `,"sampleRate":${linkSample}` : '';
+  let linkCredit = 0; // grows by linkSample per successful link answer; a line is written each time it reaches 1
   /**
    * Starts observing a request: gives it its id (returned: the caller sends it as X-Request-Id) and writes its
    * line and metric when the response closes (Node emits `close` after `finish` too, and alone on an abort).
@@ -59,12 +66,19 @@ export function requestObserver(
       if (route === '/api/images' && method === 'POST' && !aborted) {
         metrics.uploads.inc({ outcome: status === 201 ? 'stored' : 'rejected', status: String(status) });
       }
+      let sampled = '';
+      if (known && linkSample < 1 && !aborted && status < 400) {
+        linkCredit += linkSample;
+        if (linkCredit < 1) return;
+        linkCredit -= 1;
+        sampled = sampleField;
+      }
       const path = known?.path ?? outside.redact(req.originalUrl!);
       const durationMs = Math.round(seconds * 1e5) / 100;
       const message = `${method} ${path} ${aborted ? 'aborted' : status} ${durationMs}ms`;
       // The same line pino writes for logger[level](line, message), without its generic serializer.
       const fields = `"requestId":"${id}","method":${JSON.stringify(method)},"path":${JSON.stringify(path)}`;
-      const line = `${fields},"status":${status},"durationMs":${durationMs}${aborted ? ',"aborted":true' : ''}`;
+      const line = `${fields},"status":${status},"durationMs":${durationMs}${aborted ? ',"aborted":true' : ''}${sampled}`;
       // 503 is an expected state (a dependency is down: the filter has warned once per request already).
       write(status === 503 ? 'warn' : status >= 500 ? 'error' : 'info', line, message);
     });
