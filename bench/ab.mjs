@@ -15,7 +15,7 @@ import { rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { json, signIn, upload } from './lib/client.mjs';
+import { exercise, signIn } from './lib/client.mjs';
 import { productionServerEnv, spawnServer, stop, waitForHealth } from './lib/proc.mjs';
 import { requireWrk, wrk } from './lib/wrk.mjs';
 
@@ -35,14 +35,10 @@ async function start(name, checkout) {
   const server = spawnServer(env, join(dataDir, 'server.log'), checkout);
   await waitForHealth(base, server);
   const token = await signIn(base, env, 'ab', 'Premium', checkout);
-  const auth = { authorization: `Bearer ${token}` };
   const photo = await sharp({ create: { width: 600, height: 400, channels: 3, background: '#a33' } })
     .jpeg()
     .toBuffer();
-  let image;
-  for (let i = 0; i < 5; i++) image = await json(await upload(base, token, photo));
-  for (let i = 0; i < 200; i++) await (await fetch(`${base}/api/images?limit=20`, { headers: auth })).text();
-  for (let i = 0; i < 20; i++) await (await fetch(`${base}/api/images/${image.id}`, { headers: auth })).text();
+  const image = await exercise(base, token, photo);
   const url = image.links.thumbnails[0].url;
   const first = await fetch(url);
   await first.arrayBuffer();

@@ -24,7 +24,7 @@ import {
   stop,
   waitForHealth,
 } from './lib/proc.mjs';
-import { json, request, signIn, upload } from './lib/client.mjs';
+import { exercise, json, request, signIn, upload } from './lib/client.mjs';
 import { hasNginx, startFront, startNginx } from './lib/nginx.mjs';
 import { answeredBy, requireWrk, sideBySide } from './lib/wrk.mjs';
 
@@ -150,6 +150,11 @@ try {
       .toBuffer();
     const image = await json(await upload(base, enterprise, smooth));
     const permanent = image.links.thumbnails.find((t) => t.height === 200).url;
+    // Both servers measured on links below (this one and the sampled one) have served the API first, alike.
+    const photo = await sharp({ create: { width: 600, height: 400, channels: 3, background: '#a33' } })
+      .jpeg()
+      .toBuffer();
+    await exercise(base, enterprise, photo);
     const expiring = (
       await json(
         await request(`${base}/api/images/${image.id}/expiring-links`, {
@@ -273,6 +278,7 @@ try {
     const sampled = spawnServer({ ...env, LOG_LINK_SAMPLE: '0.01', PORT: String(sampledPort) }, sampledLog);
     children.push(sampled);
     await waitForHealth(sampledBase, sampled);
+    await exercise(sampledBase, await signIn(sampledBase, env, 'bench-sampled', 'Enterprise'), photo);
     const sampledLink = `${sampledBase}${new URL(permanent).pathname}`;
     const again = await request(sampledLink);
     if (!Buffer.from(await again.arrayBuffer()).equals(thumbBytes))

@@ -42,3 +42,19 @@ export function upload(base, token, data, name = 'photo.jpg') {
   form.append('file', new Blob([data]), name);
   return request(`${base}/api/images`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
 }
+
+/**
+ * What a server has done before its links are measured, as in production: five uploads of `photo`, 200 list
+ * pages and 20 image reads as `token`'s user (Express, PostgreSQL, sharp). A server that has only ever answered
+ * links runs them faster than one that has also served the API, whose shapes have reached Node's shared HTTP
+ * and stream code (bench/README); two servers compared on links get the same history. Resolves with the last
+ * image.
+ */
+export async function exercise(base, token, photo) {
+  const auth = { authorization: `Bearer ${token}` };
+  let image;
+  for (let i = 0; i < 5; i++) image = await json(await upload(base, token, photo));
+  for (let i = 0; i < 200; i++) await (await request(`${base}/api/images?limit=20`, { headers: auth })).text();
+  for (let i = 0; i < 20; i++) await (await request(`${base}/api/images/${image.id}`, { headers: auth })).text();
+  return image;
+}
